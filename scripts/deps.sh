@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Install every Debian package sluice needs to build, test and benchmark.
+# Idempotent: does nothing when all packages are present.
+set -euo pipefail
+
+PKGS=(
+	# build
+	gcc clang meson ninja-build pkg-config
+	# tests and tooling
+	libcmocka-dev clang-format python3
+	# benchmark peers (DPDK is never linked into the library)
+	libdpdk-dev
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing+=("$p")
+	fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+	exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+	SUDO=sudo
+else
+	SUDO=
+fi
+
+echo "deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get -o DPkg::Lock::Timeout=600 update -q
+$SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${missing[@]}"
