@@ -18,8 +18,13 @@ extern "C" {
 /** Thread id of a thread that is not registered. */
 #define SL_THREAD_ID_NONE UINT32_MAX
 
-/** @internal per-thread id, SL_THREAD_ID_NONE until registered. */
-extern __thread uint32_t __sl_thread_id;
+/**
+ * @internal Per-thread id, SL_THREAD_ID_NONE until registered. Initial-exec
+ * TLS so that reading it on the data path is one load, in the library and
+ * in applications alike.
+ */
+SL_API extern __thread uint32_t __sl_thread_id
+	__attribute__((tls_model("initial-exec")));
 
 /** @return the calling thread's id, or SL_THREAD_ID_NONE. */
 static inline uint32_t

@@ -1,2 +1,15 @@
-/* placeholder until implemented */
-typedef int sl_placeholder_sl_errno_t;
+/* Error descriptions (DESIGN.md D4: functions return -errno). */
+#include <string.h>
+#include <stdlib.h>
+
+#include "sluice/sl_common.h"
+
+const char *
+sl_strerror(int err)
+{
+	if (err < 0)
+		err = -err;
+	if (err == 0)
+		return "success";
+	return strerror(err);
+}
