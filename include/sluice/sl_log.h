@@ -27,7 +27,8 @@ enum sl_log_level {
 
 /** Where log lines go. */
 enum sl_log_sink {
-	SL_LOG_SINK_STDERR = 0, /**< "<time> <LEVEL> <module>: message" on stderr */
+	/** "time level module: message" on stderr */
+	SL_LOG_SINK_STDERR = 0,
 	SL_LOG_SINK_SYSLOG = 1, /**< syslog(3) with the identity given */
 };
 
@@ -41,8 +42,8 @@ SL_API void sl_log(int level, const char *module, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /** va_list variant of sl_log(). */
-SL_API void sl_vlog(int level, const char *module, const char *fmt,
-		    va_list ap) __attribute__((format(printf, 3, 0)));
+SL_API void sl_vlog(int level, const char *module, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
 
 /**
  * Set the level of one module, or the default of every module.

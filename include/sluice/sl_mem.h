@@ -15,18 +15,20 @@ extern "C" {
 /** Size of a hugepage used for regions. */
 #define SL_HUGEPAGE_SZ (2u << 20)
 
-/** Region flags. */
-#define SL_MEM_F_NO_HUGE 0x1u   /**< never try hugepages */
-#define SL_MEM_F_HUGE_ONLY 0x2u /**< fail with -ENOMEM instead of falling back */
-#define SL_MEM_F_SHARED 0x4u    /**< MAP_SHARED (inherited across fork) */
+/** Region flag: never try hugepages. */
+#define SL_MEM_F_NO_HUGE 0x1u
+/** Region flag: fail with ENOMEM instead of falling back to small pages. */
+#define SL_MEM_F_HUGE_ONLY 0x2u
+/** Region flag: MAP_SHARED (inherited across fork). */
+#define SL_MEM_F_SHARED 0x4u
 
 /** A contiguous memory region. */
 struct sl_memregion {
-	void *addr;      /**< start, page aligned */
-	size_t len;      /**< length, a multiple of page_sz */
-	size_t page_sz;  /**< SL_HUGEPAGE_SZ or the system page size */
-	bool hugepage;   /**< true when backed by hugepages */
-	bool owned;      /**< true when sl_memregion_free() unmaps it */
+	void *addr;	/**< start, page aligned */
+	size_t len;	/**< length, a multiple of page_sz */
+	size_t page_sz; /**< SL_HUGEPAGE_SZ or the system page size */
+	bool hugepage;	/**< true when backed by hugepages */
+	bool owned;	/**< true when sl_memregion_free() unmaps it */
 };
 
 /**

@@ -145,8 +145,9 @@ sl_log_set_levels(const char *spec)
 		}
 		err = sl_log_set_level(eq != NULL ? item : NULL, level);
 		if (err < 0) {
-			sl_log(SL_LOG_ERR, "log", "cannot set level of '%s': %s",
-			       item, sl_strerror(err));
+			sl_log(SL_LOG_ERR, "log",
+			       "cannot set level of '%s': %s", item,
+			       sl_strerror(err));
 			break;
 		}
 	}

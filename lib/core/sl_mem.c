@@ -45,7 +45,8 @@ sl_memregion_alloc(const char *name, size_t len, unsigned flags)
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	void *addr = MAP_FAILED;
 
-	if (len == 0 || (flags & SL_MEM_F_NO_HUGE && flags & SL_MEM_F_HUGE_ONLY)) {
+	if (len == 0 ||
+	    (flags & SL_MEM_F_NO_HUGE && flags & SL_MEM_F_HUGE_ONLY)) {
 		err = EINVAL;
 		goto fail;
 	}

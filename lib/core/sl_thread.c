@@ -23,7 +23,7 @@ static struct {
 	unsigned count;
 	bool used[SL_MAX_THREADS];
 	char names[SL_MAX_THREADS][THREAD_NAMESZ];
-} registry = { .lock = PTHREAD_MUTEX_INITIALIZER };
+} registry = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 int
 sl_thread_register(const char *name)
@@ -191,7 +191,10 @@ sl_thread_create(pthread_t *t, const char *name, int cpu, sl_thread_fn fn,
 		 void *arg)
 {
 	struct thread_start ts = {
-		.cpu = cpu, .fn = fn, .arg = arg, .status = 1,
+		.cpu = cpu,
+		.fn = fn,
+		.arg = arg,
+		.status = 1,
 		.lock = PTHREAD_MUTEX_INITIALIZER,
 		.cond = PTHREAD_COND_INITIALIZER,
 	};

@@ -24,7 +24,7 @@ mono_raw_ns(void)
 static uint64_t
 tsc_measure(uint64_t window_ns)
 {
-	struct timespec req = { 0, (long)window_ns };
+	struct timespec req = {0, (long)window_ns};
 	uint64_t t0, c0, t1, c1;
 
 	t0 = mono_raw_ns();

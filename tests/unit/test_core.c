@@ -1,4 +1,5 @@
-/* Unit tests of core: logging, errors, thread registry, pinning, time, memory. */
+/* Unit tests of core: logging, errors, thread registry, pinning, time, memory.
+ */
 #include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -74,8 +75,9 @@ test_log_bad_input(void **state)
 	(void)state;
 	assert_int_equal(sl_log_set_level("m", 8), -EINVAL);
 	assert_int_equal(sl_log_set_level("m", -1), -EINVAL);
-	assert_int_equal(sl_log_set_level("a-module-name-that-is-far-too-long", 3),
-			 -EINVAL);
+	assert_int_equal(
+		sl_log_set_level("a-module-name-that-is-far-too-long", 3),
+		-EINVAL);
 	assert_int_equal(sl_log_set_sink(7, NULL), -EINVAL);
 	assert_int_equal(sl_log_level_parse("warning"), SL_LOG_WARNING);
 	assert_int_equal(sl_log_level_parse("DEBUG"), SL_LOG_DEBUG);
@@ -98,7 +100,8 @@ test_log_set_levels_spec(void **state)
 	char *out;
 
 	(void)state;
-	assert_int_equal(sl_log_set_levels("warning,ring=debug,mempool=err"), 0);
+	assert_int_equal(sl_log_set_levels("warning,ring=debug,mempool=err"),
+			 0);
 	assert_int_equal(sl_log_get_level("ring"), SL_LOG_DEBUG);
 	assert_int_equal(sl_log_get_level("mempool"), SL_LOG_ERR);
 	assert_int_equal(sl_log_get_level("other"), SL_LOG_WARNING);
@@ -166,7 +169,7 @@ worker(void *p)
 static void
 test_thread_create_pinned(void **state)
 {
-	struct worker_arg a = { .cpu = sl_cpu_nth(sl_cpu_count() - 1) };
+	struct worker_arg a = {.cpu = sl_cpu_nth(sl_cpu_count() - 1)};
 	pthread_t t;
 	void *ret;
 
@@ -190,7 +193,8 @@ test_thread_create_bad_args(void **state)
 	int absent = -1, cpu;
 
 	(void)state;
-	assert_int_equal(sl_thread_create(NULL, "x", -1, worker, NULL), -EINVAL);
+	assert_int_equal(sl_thread_create(NULL, "x", -1, worker, NULL),
+			 -EINVAL);
 	assert_int_equal(sl_thread_create(&t, "x", -1, NULL, NULL), -EINVAL);
 	assert_int_equal(sl_thread_create(&t, "x", -2, worker, NULL), -EINVAL);
 	assert_int_equal(sl_cpu_pin(-1), -EINVAL);
@@ -255,7 +259,7 @@ test_tsc_calibration(void **state)
 
 	(void)state;
 	hz = sl_tsc_hz();
-	assert_true(hz >= 1000000ull);    /* at least 1 MHz */
+	assert_true(hz >= 1000000ull);	   /* at least 1 MHz */
 	assert_int_equal(sl_tsc_hz(), hz); /* cached */
 	assert_int_equal(sl_tsc_to_ns(hz), 1000000000ull);
 	assert_int_equal(sl_ns_to_tsc(1000000000ull), hz);
@@ -337,8 +341,8 @@ test_memregion_errors_and_wrap(void **state)
 	assert_null(sl_memregion_alloc("z", 0, 0));
 	assert_int_equal(errno, EINVAL);
 	errno = 0;
-	assert_null(sl_memregion_alloc(
-		"both", 4096, SL_MEM_F_NO_HUGE | SL_MEM_F_HUGE_ONLY));
+	assert_null(sl_memregion_alloc("both", 4096,
+				       SL_MEM_F_NO_HUGE | SL_MEM_F_HUGE_ONLY));
 	assert_int_equal(errno, EINVAL);
 	errno = 0;
 	assert_null(sl_memregion_wrap(NULL, 10));

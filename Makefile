@@ -1,0 +1,75 @@
+# Thin wrapper over meson. Every target that needs a package runs
+# scripts/deps.sh first, so a fresh machine needs nothing else.
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+CLANG_BUILD ?= build-clang
+MESON_OPTS ?=
+JOBS       ?= $(shell nproc)
+DEPS        = scripts/deps.sh
+FORMAT_SRC  = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+
+.PHONY: all build deps test run bench asan clang format format-check \
+	install clean help
+
+all: build
+
+help:
+	@echo "make            build (release) into $(BUILD)/"
+	@echo "make test       build and run every test; ends with 'N passed, N failed'"
+	@echo "make run        build and run the demonstration"
+	@echo "make bench      run every benchmark against its peer (bench/results/)"
+	@echo "make bench-NAME run one benchmark group (e.g. bench-core)"
+	@echo "make asan       AddressSanitizer+UBSan debug build running all tests"
+	@echo "make clang      build with clang and run the unit tests"
+	@echo "make format     reformat the sources; format-check only checks"
+
+deps:
+	@bash $(DEPS)
+
+$(BUILD)/build.ninja: | deps
+	meson setup $(BUILD) $(MESON_OPTS)
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD) -j $(JOBS)
+
+test: build
+	@bash scripts/run-tests.sh $(BUILD)
+
+run: build
+	$(BUILD)/apps/demo/sluice-demo
+
+bench: build
+	@bash scripts/bench.sh $(BUILD) all
+
+bench-%: build
+	@bash scripts/bench.sh $(BUILD) $*
+
+$(ASAN_BUILD)/build.ninja: | deps
+	meson setup $(ASAN_BUILD) -Dbuildtype=debug -Dsl_debug=true \
+		-Db_sanitize=address,undefined -Db_lundef=false $(MESON_OPTS)
+
+asan: deps $(ASAN_BUILD)/build.ninja
+	ninja -C $(ASAN_BUILD) -j $(JOBS)
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	 bash scripts/run-tests.sh $(ASAN_BUILD)
+
+$(CLANG_BUILD)/build.ninja: | deps
+	CC=clang meson setup $(CLANG_BUILD) $(MESON_OPTS)
+
+clang: deps $(CLANG_BUILD)/build.ninja
+	ninja -C $(CLANG_BUILD) -j $(JOBS)
+	@bash scripts/run-tests.sh $(CLANG_BUILD) unit
+
+format: deps
+	clang-format -i $(FORMAT_SRC)
+
+format-check: deps
+	@clang-format --dry-run --Werror $(FORMAT_SRC) && echo "format: clean"
+
+install: build
+	meson install -C $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(CLANG_BUILD)
