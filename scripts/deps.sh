@@ -7,7 +7,7 @@ PKGS=(
 	# build
 	gcc clang meson ninja-build pkg-config
 	# tests and tooling
-	libcmocka-dev clang-format python3
+	libcmocka-dev clang-format python3 python3-matplotlib
 	# benchmark peers (DPDK is never linked into the library)
 	libdpdk-dev
 )

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Run benchmark groups side by side with their peers.
+# usage: bench.sh BUILD_DIR all|GROUP...
+# Each group writes bench/results/<group>.json (rows of case, unit, sluice,
+# peer, peer_name, speedup), prints a table, and draws bench/results/<group>.png.
+set -euo pipefail
+
+build=${1:?usage: bench.sh BUILD_DIR all|GROUP...}
+shift
+groups=(core)
+
+run_group() {
+	local g=$1 exe
+	exe="$build/bench/bench-$g"
+	if [ ! -x "$exe" ]; then
+		echo "bench: $exe was not built (is libdpdk-dev installed and -Dbench=true?)" >&2
+		return 1
+	fi
+	mkdir -p bench/results
+	echo "=== bench-$g"
+	"$exe" --out "bench/results/$g.json"
+	python3 bench/plot.py "bench/results/$g.json" || true
+}
+
+if [ "$#" -eq 0 ] || [ "$1" = all ]; then
+	set -- "${groups[@]}"
+fi
+for g in "$@"; do
+	known=0
+	for k in "${groups[@]}"; do
+		[ "$k" = "$g" ] && known=1
+	done
+	if [ "$known" -eq 0 ]; then
+		echo "bench: unknown group '$g'; available: ${groups[*]}" >&2
+		exit 2
+	fi
+	run_group "$g"
+done
