@@ -87,7 +87,7 @@ SL_API int sl_log_set_sink(int sink, const char *ident);
 #define SL_WARN(...) sl_log(SL_LOG_WARNING, SL_LOG_MODULE, __VA_ARGS__)
 #define SL_NOTICE(...) sl_log(SL_LOG_NOTICE, SL_LOG_MODULE, __VA_ARGS__)
 #define SL_INFO(...) sl_log(SL_LOG_INFO, SL_LOG_MODULE, __VA_ARGS__)
-#define SL_DEBUG(...) sl_log(SL_LOG_DEBUG, SL_LOG_MODULE, __VA_ARGS__)
+#define SL_DBG(...) sl_log(SL_LOG_DEBUG, SL_LOG_MODULE, __VA_ARGS__)
 
 #ifdef __cplusplus
 }

@@ -57,7 +57,7 @@ tsc_calibrate(void)
 	}
 	/* round to 1 MHz, as a calibrated clock is never more precise here */
 	tsc_hz = (tsc_hz + 500000) / 1000000 * 1000000;
-	SL_DEBUG("counter runs at %.3f MHz", (double)tsc_hz / 1e6);
+	SL_DBG("counter runs at %.3f MHz", (double)tsc_hz / 1e6);
 }
 
 uint64_t
