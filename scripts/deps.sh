@@ -8,8 +8,13 @@ PKGS=(
 	gcc clang meson ninja-build pkg-config
 	# tests and tooling
 	libcmocka-dev clang-format python3 python3-matplotlib
+	# netns tests: ip netns, veth, tuntap (tests/netns/)
+	iproute2
 	# benchmark peers (DPDK is never linked into the library)
 	libdpdk-dev
+	# interop and memif benchmark peers: dpdk-testpmd (Debian ships it in
+	# dpdk-dev, not in dpdk) and the memif PMD
+	dpdk-dev librte-net-memif23
 )
 
 missing=()

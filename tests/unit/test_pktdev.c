@@ -377,7 +377,7 @@ test_ring_loopback_and_errors(void **state)
 	sl_pktdev_close(a);
 }
 
-#define PIPE_PKTS 1000000u
+#define PIPE_PKTS 200000u
 
 struct pipe_arg {
 	struct sl_port *port;
