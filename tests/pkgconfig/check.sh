@@ -25,5 +25,5 @@ export PKG_CONFIG_SYSROOT_DIR=$root
 flags=$(pkg-config --cflags --libs sluice)
 echo "pkg-config --cflags --libs sluice: $flags"
 libdir=$(pkg-config --variable=libdir sluice)
-"$cc" -std=gnu11 -Wall -Wextra -Werror -o "$root/app" "$src" $flags
+"$cc" -std=gnu11 -Wall -Wextra -Werror ${APP_CFLAGS:-} -o "$root/app" "$src" $flags
 LD_LIBRARY_PATH="$libdir" "$root/app"
