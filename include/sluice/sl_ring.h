@@ -65,8 +65,8 @@ extern "C" {
  * ring, with the read-only values the hot path needs next to it.
  */
 struct __sl_ring_tail {
-	uint32_t tail;   /**< indices before this one are published */
-	uint32_t mask;   /**< slots - 1 */
+	uint32_t tail;	 /**< indices before this one are published */
+	uint32_t mask;	 /**< slots - 1 */
 	uint32_t single; /**< 1: one thread on this side: no CAS, no head */
 };
 
@@ -82,11 +82,11 @@ struct sl_ring {
 	union {
 		struct {
 			char name[SL_RING_NAMESIZE]; /**< NUL-terminated */
-			uint32_t size;   /**< number of slots, a power of 2 */
-			uint32_t esize;  /**< bytes per element, multiple of 4 */
-			uint32_t flags;  /**< SL_RING_F_* given at creation */
-			uint32_t owned;  /**< 1 when sl_ring_free() frees it */
-			uint64_t memsize; /**< bytes of the ring and its slots */
+			uint32_t size;	/**< number of slots, a power of 2 */
+			uint32_t esize; /**< bytes per element, multiple of 4 */
+			uint32_t flags; /**< SL_RING_F_* given at creation */
+			uint32_t owned; /**< 1 when sl_ring_free() frees it */
+			uint64_t memsize; /**< bytes, slots included */
 		};
 		char __pad_desc[__SL_RING_PART];
 	};
@@ -223,7 +223,9 @@ __sl_ring_slots(const struct sl_ring *r)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Warray-bounds"
 #pragma GCC diagnostic ignored "-Wstringop-overflow"
+#if __GNUC__ >= 11
 #pragma GCC diagnostic ignored "-Wstringop-overread"
+#endif
 #endif
 
 /*
@@ -292,8 +294,9 @@ __sl_ring_copy16(void *dst, const void *src, unsigned n)
 }
 
 /**
- * @internal Copy n >= 1 elements of esize bytes; esize is a constant in
- * every caller, so only one branch of this remains.
+ * @internal Copy n >= 1 elements of esize bytes. esize is a constant for
+ * the pointer functions (and for _elem calls written with one), so only
+ * one branch of this remains; other sizes use memcpy.
  */
 static __sl_always_inline void
 __sl_ring_copy(void *dst, const void *src, uint32_t esize, unsigned n)
@@ -326,8 +329,8 @@ __sl_ring_contiguous(uint32_t head, uint32_t idx, uint32_t mask, unsigned n)
  * on, going round the end of the ring at most once.
  */
 static __sl_always_inline void
-__sl_ring_put(struct sl_ring *r, uint32_t mask, uint32_t head,
-	      const void *objs, uint32_t esize, unsigned n)
+__sl_ring_put(struct sl_ring *r, uint32_t mask, uint32_t head, const void *objs,
+	      uint32_t esize, unsigned n)
 {
 	char *slots = (char *)__sl_ring_slots(r);
 	uint32_t idx = head & mask;
@@ -347,7 +350,8 @@ __sl_ring_put(struct sl_ring *r, uint32_t mask, uint32_t head,
 	if (first != 0)
 		__sl_ring_copy(slots + (size_t)idx * esize, objs, esize, first);
 	if (rest != 0)
-		__sl_ring_copy(slots, (const char *)objs + (size_t)first * esize,
+		__sl_ring_copy(slots,
+			       (const char *)objs + (size_t)first * esize,
 			       esize, rest);
 }
 
@@ -356,8 +360,8 @@ __sl_ring_put(struct sl_ring *r, uint32_t mask, uint32_t head,
  * objs, going round the end of the ring at most once.
  */
 static __sl_always_inline void
-__sl_ring_get(const struct sl_ring *r, uint32_t mask, uint32_t head,
-	      void *objs, uint32_t esize, unsigned n)
+__sl_ring_get(const struct sl_ring *r, uint32_t mask, uint32_t head, void *objs,
+	      uint32_t esize, unsigned n)
 {
 	const char *slots = (const char *)__sl_ring_slots(r);
 	uint32_t idx = head & mask;
@@ -399,14 +403,24 @@ __sl_ring_mp_claim_all(struct sl_ring *r, uint32_t mask, unsigned n,
 {
 	uint32_t head, seen, free_slots;
 
-	/* orders as in __sl_ring_mp_claim() */
+	/*
+	 * acquire on head (load, and CAS failure) paired with the release of
+	 * the CAS: the consumer tail we read is never older than the one the
+	 * producer that moved head to this value used, so free_slots never
+	 * comes out above the ring size from a stale tail.
+	 */
 	head = __atomic_load_n(&r->prod_head, __ATOMIC_ACQUIRE);
 	for (;;) {
+		/* acquire: consumers are done with the slots we reuse */
 		free_slots = mask + 1 +
 			     __atomic_load_n(&r->cons.tail, __ATOMIC_ACQUIRE) -
 			     head;
 		if (unlikely(n - 1 >= free_slots))
 			return false;
+		/*
+		 * On success seen == head: the caller goes on with head,
+		 * known before the CAS completes, not with the CAS result.
+		 */
 		seen = head;
 		if (likely(__atomic_compare_exchange_n(
 			    &r->prod_head, &seen, head + n, false,
@@ -431,10 +445,12 @@ __sl_ring_mc_claim_all(struct sl_ring *r, unsigned n, uint32_t *old,
 {
 	uint32_t head, seen, filled;
 
+	/* orders as in __sl_ring_mp_claim_all() */
 	head = __atomic_load_n(&r->cons_head, __ATOMIC_ACQUIRE);
 	for (;;) {
-		filled = __atomic_load_n(&r->prod.tail, __ATOMIC_ACQUIRE) -
-			 head;
+		/* acquire: the producers' writes to the slots are visible */
+		filled =
+			__atomic_load_n(&r->prod.tail, __ATOMIC_ACQUIRE) - head;
 		if (unlikely(n - 1 >= filled))
 			return false;
 		seen = head;
@@ -462,10 +478,9 @@ __sl_ring_mp_claim(struct sl_ring *r, uint32_t mask, unsigned n, bool fixed,
 	uint32_t head, seen, free_slots;
 	unsigned k;
 
-	/* acquire: the consumer tail read below is no older than head */
+	/* orders as in __sl_ring_mp_claim_all() */
 	head = __atomic_load_n(&r->prod_head, __ATOMIC_ACQUIRE);
 	for (;;) {
-		/* acquire: consumers are done with the slots we reuse */
 		free_slots = mask + 1 +
 			     __atomic_load_n(&r->cons.tail, __ATOMIC_ACQUIRE) -
 			     head;
@@ -475,12 +490,6 @@ __sl_ring_mp_claim(struct sl_ring *r, uint32_t mask, unsigned n, bool fixed,
 			k = 0;
 		if (k == 0)
 			break;
-		/*
-		 * release: a producer that reads our head also sees a
-		 * consumer tail at least as new as ours. On success seen ==
-		 * head: the caller goes on with head, known before the CAS
-		 * completes, not with the CAS result.
-		 */
 		seen = head;
 		if (likely(__atomic_compare_exchange_n(
 			    &r->prod_head, &seen, head + k, false,
@@ -507,9 +516,8 @@ __sl_ring_mc_claim(struct sl_ring *r, unsigned n, bool fixed, uint32_t *old,
 
 	head = __atomic_load_n(&r->cons_head, __ATOMIC_ACQUIRE);
 	for (;;) {
-		/* acquire: the producers' writes to the slots are visible */
-		filled = __atomic_load_n(&r->prod.tail, __ATOMIC_ACQUIRE) -
-			 head;
+		filled =
+			__atomic_load_n(&r->prod.tail, __ATOMIC_ACQUIRE) - head;
 		k = SL_MIN(filled, n);
 		if (fixed && k < n)
 			k = 0;
@@ -555,8 +563,8 @@ __sl_ring_mp_put(struct sl_ring *r, uint32_t mask, uint32_t head,
  * free their slots after the earlier claims.
  */
 static __sl_always_inline void
-__sl_ring_mc_get(struct sl_ring *r, uint32_t mask, uint32_t head,
-		 void *objs, uint32_t esize, unsigned n)
+__sl_ring_mc_get(struct sl_ring *r, uint32_t mask, uint32_t head, void *objs,
+		 uint32_t esize, unsigned n)
 {
 	__sl_ring_get(r, mask, head, objs, esize, n);
 	__sl_ring_mt_wait(&r->cons, head);
@@ -630,8 +638,7 @@ __sl_ring_enqueue(struct sl_ring *r, const void *objs, uint32_t esize,
 		} else {
 			n = __sl_ring_mp_claim(r, mask, n, fixed, &head, &room);
 			if (n != 0)
-				__sl_ring_mp_put(r, mask, head, objs, esize,
-						 n);
+				__sl_ring_mp_put(r, mask, head, objs, esize, n);
 		}
 	}
 	if (free_space != NULL)
@@ -673,8 +680,7 @@ __sl_ring_dequeue(struct sl_ring *r, void *objs, uint32_t esize, unsigned n,
 		} else {
 			n = __sl_ring_mc_claim(r, n, fixed, &head, &used);
 			if (n != 0)
-				__sl_ring_mc_get(r, mask, head, objs, esize,
-						 n);
+				__sl_ring_mc_get(r, mask, head, objs, esize, n);
 		}
 	}
 	if (available != NULL)
@@ -688,9 +694,11 @@ __sl_ring_dequeue(struct sl_ring *r, void *objs, uint32_t esize, unsigned n,
  * Enqueue n elements, all or none.
  * @param r The ring.
  * @param objs n elements of esize bytes, one after the other.
- * @param esize Element size: must equal the ring's (checked only with
- *   SL_DEBUG, where a mismatch moves nothing). Pass a constant so the copy
- *   is specialised.
+ * @param esize Element size: must equal the ring's. Pass a constant so
+ *   the copy is specialised. Checked only with SL_DEBUG: there a mismatch
+ *   (or a NULL r, or NULL objs with n > 0) moves nothing, returns 0 and
+ *   sets *free_space (*available) to 0. The pointer functions are these
+ *   with esize sizeof(void *).
  * @param n Number of elements.
  * @param free_space If not NULL, set to the free slots after the call.
  * @return n, or 0 when fewer than n slots were free. Never an error code.
@@ -780,8 +788,7 @@ static __sl_always_inline unsigned
 sl_ring_enqueue_burst(struct sl_ring *r, void *const *objs, unsigned n,
 		      unsigned *free_space)
 {
-	return __sl_ring_enqueue(r, objs, sizeof(void *), n, false,
-				 free_space);
+	return __sl_ring_enqueue(r, objs, sizeof(void *), n, false, free_space);
 }
 
 /**

@@ -25,8 +25,9 @@ ring_check_args(uint32_t count, uint32_t esize, size_t *memsize)
 	if (esize == 0 || esize % 4 != 0)
 		return -EINVAL;
 	/* count <= 2^28: the size overflows only with a 32-bit size_t */
-	if ((size_t)esize > ((size_t)SSIZE_MAX - sizeof(struct sl_ring) -
-			     __SL_RING_PART) / count)
+	if ((size_t)esize >
+	    ((size_t)SSIZE_MAX - sizeof(struct sl_ring) - __SL_RING_PART) /
+		    count)
 		return -EINVAL;
 	len = sizeof(struct sl_ring) + (size_t)count * esize;
 	*memsize = sl_align_ceil(len, __SL_RING_PART);
