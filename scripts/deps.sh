@@ -8,8 +8,11 @@ PKGS=(
 	gcc clang meson ninja-build pkg-config
 	# tests and tooling
 	libcmocka-dev clang-format python3 python3-matplotlib
-	# netns tests: ip netns, veth, tuntap (tests/netns/)
-	iproute2
+	# netns tests: ip netns, veth, tuntap, GRO on veth (tests/netns/)
+	iproute2 ethtool
+	# net_af_xdp: AF_XDP sockets (libxdp), XDP loading (libbpf), clang's
+	# BPF target (llvm) and the UAPI headers for bpf/steer.bpf.c
+	libxdp-dev libbpf-dev llvm linux-libc-dev
 	# benchmark peers (DPDK is never linked into the library)
 	libdpdk-dev
 	# interop and memif benchmark peers: dpdk-testpmd (Debian ships it in

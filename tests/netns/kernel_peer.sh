@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run test_kernel_peer for one backend inside namespaces of its own.
-# usage: kernel_peer.sh af_packet|tap|tun PATH/TO/test_kernel_peer
+# usage: kernel_peer.sh af_packet|tap|tun|af_xdp_native|af_xdp_skb
+#        PATH/TO/test_kernel_peer
 #
 # Everything is created in namespaces named slt-<pid>-<backend>-*, with
 # addresses from 198.18.0.0/15 only, permanent neighbours and IPv6 off;
@@ -10,10 +11,11 @@
 # The names and addresses must match test_kernel_peer.c.
 set -u
 
-backend=${1:?usage: kernel_peer.sh af_packet|tap|tun PROGRAM}
-prog=${2:?usage: kernel_peer.sh af_packet|tap|tun PROGRAM}
+backend=${1:?usage: kernel_peer.sh af_packet|tap|tun|af_xdp_native|af_xdp_skb PROGRAM}
+prog=${2:?usage: kernel_peer.sh af_packet|tap|tun|af_xdp_native|af_xdp_skb PROGRAM}
 prefix="slt-$$-${backend//_/}"
 created=()
+mounted=()
 child=
 
 skip() {
@@ -40,11 +42,22 @@ cleanup() {
 	for ns in "${created[@]}"; do
 		ip netns del "$ns" 2>/dev/null || echo "cleanup: could not delete netns $ns" >&2
 	done
+	for m in "${mounted[@]}"; do
+		umount "$m" 2>/dev/null || echo "cleanup: could not unmount $m" >&2
+		rmdir "$m" 2>/dev/null
+	done
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+case "$backend" in
+af_xdp_*)
+	# set by meson when net_af_xdp was not built
+	[ -z "${SLT_AF_XDP_MISSING:-}" ] ||
+		skip "net_af_xdp is not built: missing $SLT_AF_XDP_MISSING"
+	;;
+esac
 [ "$(id -u)" -eq 0 ] || skip "needs root (namespaces, veth, TUN/TAP)"
 command -v ip >/dev/null || skip "needs iproute2 (ip)"
 command -v timeout >/dev/null || skip "needs timeout (coreutils)"
@@ -120,7 +133,42 @@ tun)
 	mktuntap "$u" sltunm tun 198.18.5.1/24 multi_queue
 	run "$u" tun
 	;;
+af_xdp_native | af_xdp_skb)
+	# veth slt0 (4 queues, AF_XDP here) -- slt1 (1 queue, kernel socket
+	# in $b);
+	# GRO on both ends so that a veth has NAPI for native XDP. A bpffs of
+	# our own in the root mount namespace, seen by `ip netns exec`, for
+	# the pinned-map test.
+	a="$prefix-a" b="$prefix-b"
+	grep -qw xdp /proc/net/protocols 2>/dev/null ||
+		grep -q '^XDP ' /proc/net/protocols 2>/dev/null ||
+		skip "no AF_XDP in this kernel (/proc/net/protocols)"
+	mkns "$a"
+	mkns "$b"
+	# slt1 sends on one queue only, so that everything the kernel sends
+	# arrives on queue 0 of slt0
+	ip link add slt0 netns "$a" numrxqueues 4 numtxqueues 4 \
+		address 02:00:00:00:00:0a type veth \
+		peer name slt1 netns "$b" address 02:00:00:00:00:0b \
+		numrxqueues 1 numtxqueues 1 ||
+		skip "cannot create a veth pair"
+	ip -n "$a" link set slt0 up || die "slt0 up"
+	ip -n "$b" addr add 198.18.0.2/24 dev slt1 || die "address on slt1"
+	ip -n "$b" link set slt1 up || die "slt1 up"
+	ip -n "$b" neigh replace 198.18.0.1 lladdr 02:00:00:00:00:0a \
+		dev slt1 nud permanent || die "neighbour on slt1"
+	ip netns exec "$a" ethtool -K slt0 gro on >/dev/null 2>&1 ||
+		echo "note: could not turn GRO on for slt0" >&2
+	ip netns exec "$b" ethtool -K slt1 gro on >/dev/null 2>&1 ||
+		echo "note: could not turn GRO on for slt1" >&2
+	bpffs="/run/sluice/bpffs/$prefix"
+	mkdir -p "$bpffs" && mount -t bpf bpf "$bpffs" ||
+		skip "cannot mount a bpffs at $bpffs"
+	mounted+=("$bpffs")
+	export SLT_BPFFS="$bpffs"
+	run "$a" af_xdp "$b" "${backend#af_xdp_}"
+	;;
 *)
-	die "unknown backend '$backend' (af_packet, tap or tun)"
+	die "unknown backend '$backend' (af_packet, tap, tun, af_xdp_native or af_xdp_skb)"
 	;;
 esac

@@ -8,6 +8,9 @@
  *                                           in PEER_NETNS
  *   test_kernel_peer tap                    net_tap on sltap0 / sltapm
  *   test_kernel_peer tun                    net_tun on sltun0 / sltunm
+ *   test_kernel_peer af_xdp PEER_NETNS MODE net_af_xdp on slt0 (4 queues),
+ *                                           mode=native or skb; a bpffs
+ *                                           of the test at $SLT_BPFFS
  *
  * kernel_peer.sh creates the namespaces and devices (the names, MACs and
  * addresses below must match it) and runs this program inside them. Each
@@ -36,6 +39,11 @@
 #include <netinet/in.h>
 #include <linux/if_tun.h>
 #include <cmocka.h>
+#ifdef SLT_HAVE_AF_XDP
+#include <linux/if_link.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#endif
 
 #include "sluice/sl_mbuf.h"
 #include "sluice/sl_mempool.h"
@@ -89,7 +97,9 @@
 #define MAX_PKT 2048
 
 static const char *backend;
-static const char *peer_ns; /* af_packet: the netns of slt1 */
+static const char *peer_ns; /* af_packet, af_xdp: the netns of slt1 */
+/* Called on every packet rx_until() receives (NULL: nothing to check). */
+static void (*rx_hook)(const char *where, const struct sl_mbuf *m);
 static struct sl_mempool *pool_2k, *pool_1k;
 
 /* ---- bookkeeping: lports and fds a failed test leaves open --------------- */
@@ -713,6 +723,8 @@ rx_until(struct sl_port **ports, unsigned nports, struct expect *exp,
 				 sl_pktdev_name(ports[k]));
 			nb = sl_pktdev_rx_burst(ports[k], pkts, 32);
 			for (i = 0; i < nb; i++) {
+				if (rx_hook != NULL)
+					rx_hook(where, pkts[i]);
 				rx_check(where, pkts[i], exp, &tally[k]);
 				sl_mbuf_free(pkts[i]);
 			}
@@ -756,7 +768,7 @@ traffic_both_ways(struct sl_port *p, const struct side *s, int ksock,
 	uint8_t seen_k[NB_PKTS] = {0}, seen_s[NB_PKTS] = {0};
 	struct sl_mbuf *pkts[BATCH];
 	struct sl_port_stats st;
-	struct sl_port_xstat xs[8];
+	struct sl_port_xstat xs[16];
 	struct flow out, in;
 	struct rx_tally tally = {0};
 	struct expect exp = {.f = &in,
@@ -1185,6 +1197,335 @@ test_afp_errors(void **state)
 	expect_open_fails(&cfg, EINVAL, "pool");
 }
 
+/* ---- net_af_xdp ---------------------------------------------------------- */
+#ifdef SLT_HAVE_AF_XDP
+
+/* Same veth as net_af_packet: slt0 here (4 queues), slt1 in peer_ns. */
+static const char *axq_mode; /* "native" or "skb" */
+static char axq_optbuf[512];
+
+/* "mode=<axq_mode>" plus extra options. */
+static const char *
+axq_opts(const char *extra)
+{
+	snprintf(axq_optbuf, sizeof(axq_optbuf), "mode=%s%s%s", axq_mode,
+		 extra[0] != '\0' ? "," : "", extra);
+	return axq_optbuf;
+}
+
+/* What `ip link show` says: 0 no XDP program, 1 native, 2 generic. */
+static int
+xdp_attached(const char *ifname)
+{
+	char cmd[128], line[1024];
+	FILE *f;
+	int r = 0;
+
+	snprintf(cmd, sizeof(cmd), "ip link show dev %s 2>&1", ifname);
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strstr(line, " xdpgeneric") != NULL)
+			r = 2;
+		else if (strstr(line, " xdp ") != NULL ||
+			 strstr(line, " xdpdrv") != NULL)
+			r = 1;
+	}
+	assert_int_equal(pclose(f), 0);
+	return r;
+}
+
+static int
+axq_want_attached(void)
+{
+	return strcmp(axq_mode, "native") == 0 ? 1 : 2;
+}
+
+/* D1: a received packet is the frame the kernel wrote, in the lport's
+ * pool, its data at frame + 128 + 256 (no copy). */
+static void
+axq_rx_in_place(const char *where, const struct sl_mbuf *m)
+{
+	const char *data = sl_mbuf_data_addr(m);
+
+	if (!sl_mempool_contains(pool_2k, m) || m->pool != pool_2k)
+		fail_msg("%s: mbuf %p is not a frame of the lport's pool",
+			 where, (const void *)m);
+	if (data - (const char *)m != SL_MBUF_META_SIZE + SL_MBUF_HEADROOM)
+		fail_msg("%s: packet data at frame + %td, expected + %d", where,
+			 data - (const char *)m,
+			 SL_MBUF_META_SIZE + SL_MBUF_HEADROOM);
+	if (m->next != NULL || m->nb_segs != 1)
+		fail_msg("%s: a chain", where);
+}
+
+static uint64_t
+xstat(struct sl_port *p, const char *name)
+{
+	struct sl_port_xstat xs[16];
+	int n, i;
+
+	n = sl_pktdev_xstats_get(p, xs, SL_DIM(xs));
+	assert_true(n > 0 && n <= (int)SL_DIM(xs));
+	for (i = 0; i < n; i++)
+		if (strcmp(xs[i].name, name) == 0)
+			return xs[i].value;
+	fail_msg("%s: no xstat %s", sl_pktdev_name(p), name);
+	return 0;
+}
+
+static void
+test_axq_traffic(void **state)
+{
+	struct sl_port *p;
+	int ks;
+
+	(void)state;
+	p = port_open("axq0", AFP_IF, 0, pool_2k, axq_opts(""));
+	assert_int_equal(xdp_attached(AFP_IF), axq_want_attached());
+	ks = udp_socket_in(peer_ns, AFP_PEER_IP, KPORT);
+	rx_hook = axq_rx_in_place;
+	/* TX of frames of the UMEM: no copy */
+	traffic_both_ways(p, &afp_side, ks, pool_2k, 1);
+	assert_int_equal(xstat(p, "tx_copies"), 0);
+	assert_true(xstat(p, "xdp_redirect") >= NB_PKTS);
+	/* TX of chains from another pool: copied into the UMEM */
+	traffic_both_ways(p, &afp_side, ks, pool_1k, 3);
+	assert_int_equal(xstat(p, "tx_copies"), NB_PKTS);
+	assert_int_equal(xstat(p, "rx_dropped"), 0);
+	assert_int_equal(xstat(p, "rx_ring_full"), 0);
+	rx_hook = NULL;
+	sock_close(ks);
+	port_close(p);
+	/* close detached what it attached */
+	assert_int_equal(xdp_attached(AFP_IF), 0);
+}
+
+static void
+test_axq_busy_poll(void **state)
+{
+	struct sl_port *p;
+	int ks;
+
+	(void)state;
+	p = port_open("axq0", AFP_IF, 0, pool_2k,
+		      axq_opts("busy_poll=yes,busy_timeout=50,"
+			       "busy_budget=16"));
+	ks = udp_socket_in(peer_ns, AFP_PEER_IP, KPORT);
+	rx_hook = axq_rx_in_place;
+	traffic_both_ways(p, &afp_side, ks, pool_2k, 1);
+	rx_hook = NULL;
+	sock_close(ks);
+	port_close(p);
+}
+
+/* Two queues share one attached program; the last close detaches it. */
+static void
+test_axq_shared_program(void **state)
+{
+	const char *other = strcmp(axq_mode, "native") == 0 ? "skb" : "native";
+	char opt[64], needle[64];
+	struct sl_port *p0, *p1;
+
+	(void)state;
+	p0 = port_open("axq0", AFP_IF, 0, pool_2k, axq_opts(""));
+	p1 = port_open("axq1", AFP_IF, 1, pool_2k, "mode=auto");
+	assert_int_equal(xdp_attached(AFP_IF), axq_want_attached());
+	snprintf(opt, sizeof(opt), "mode=%s", other);
+	snprintf(needle, sizeof(needle), "in %s mode", axq_mode);
+	expect_fails(AFP_IF, 2, opt, EBUSY, needle);
+	port_close(p0);
+	assert_int_equal(xdp_attached(AFP_IF), axq_want_attached());
+	port_close(p1);
+	assert_int_equal(xdp_attached(AFP_IF), 0);
+}
+
+static void
+test_axq_control(void **state)
+{
+	uint64_t want = SL_PORT_CAP_MULTI_QUEUE | SL_PORT_CAP_ZERO_COPY |
+			SL_PORT_CAP_RX_INTR | SL_PORT_CAP_MTU_SET;
+	struct sl_port *p;
+	uint8_t mac[6];
+
+	(void)state;
+	p = port_open("axq0", AFP_IF, 0, pool_2k, axq_opts(""));
+	assert_int_equal(sl_pktdev_capabilities(p) & want, want);
+	assert_int_equal(sl_pktdev_mac_get(p, mac), 0);
+	assert_memory_equal(mac, AFP_MAC, 6);
+	check_link_up(p);
+	check_mtu(p, AFP_IF);
+	assert_int_equal(sl_pktdev_mtu_set(p, 9000), -EINVAL);
+	assert_true(sl_pktdev_rx_fd(p) >= 0);
+	assert_true(count_socket_maps() > map_baseline);
+	tx_refused(p, 10);
+	tx_refused(p, 1700); /* above the data room of a 2 KB frame */
+	port_close(p);
+}
+
+static void
+test_axq_errors(void **state)
+{
+	struct sl_port_cfg cfg = {.name = "bad",
+				  .backend = backend,
+				  .ifname = AFP_IF,
+				  .options = "mode=skb"};
+	struct sl_mbuf_pool_cfg pc = {
+		.name = "slt-unaligned", .n = 64, .frame_size = 2048};
+	struct sl_mempool *odd;
+	void *mem;
+
+	(void)state;
+	expect_fails(AFP_IF, 0, "bogus=1", EINVAL, "'bogus'");
+	expect_fails(AFP_IF, 0, "mode=turbo", EINVAL, "'mode'");
+	expect_fails(AFP_IF, 0, "busy_poll=maybe", EINVAL, "'busy_poll'");
+	expect_fails(AFP_IF, 0, "busy_timeout=10", EINVAL, "'busy_timeout'");
+	expect_fails(AFP_IF, 0, "busy_poll=yes,busy_budget=0", EINVAL,
+		     "'busy_budget'");
+	expect_fails(AFP_IF, 0, "force=2", EINVAL, "'force'");
+	expect_fails(AFP_IF, 0, "xsk_pin_path=/nonexistent/xsks_map", ENOENT,
+		     "'xsk_pin_path'");
+	expect_fails(NULL, 0, NULL, ENODEV, "no ifname");
+	expect_fails(NOSUCH_IF, 0, NULL, ENODEV, "'" NOSUCH_IF "'");
+	expect_fails(AFP_IF, 300, NULL, EINVAL, "queue 300");
+	/* veth has no zero-copy AF_XDP */
+	expect_fails(AFP_IF, 0, "mode=zc", EOPNOTSUPP, "zero-copy");
+	assert_int_equal(xdp_attached(AFP_IF), 0);
+	/* slt0 has 4 queues */
+	expect_fails(AFP_IF, 7, axq_opts(""), EINVAL, "queue 7");
+	assert_int_equal(xdp_attached(AFP_IF), 0);
+	/* frames of 1 KB, and frames that are not page aligned */
+	cfg.pool = pool_1k;
+	expect_open_fails(&cfg, EINVAL, "1024");
+	mem = aligned_alloc(4096, 64 * 2048 + 4096);
+	assert_non_null(mem);
+	pc.addr = (char *)mem + 2048;
+	pc.len = 64 * 2048;
+	odd = sl_mbuf_pool_create(&pc);
+	assert_non_null(odd);
+	cfg.pool = odd;
+	expect_open_fails(&cfg, EINVAL, "page aligned");
+	sl_mempool_destroy(odd);
+	free(mem);
+	cfg.pool = NULL;
+	expect_open_fails(&cfg, EINVAL, "pool");
+	assert_int_equal(xdp_attached(AFP_IF), 0);
+}
+
+static uint32_t
+axq_xdp_flag(void)
+{
+	return strcmp(axq_mode, "native") == 0 ? XDP_FLAGS_DRV_MODE
+					       : XDP_FLAGS_SKB_MODE;
+}
+
+/* A foreign XDP program (returns XDP_PASS) on slt0: its fd. */
+static int
+foreign_attach(void)
+{
+	struct bpf_insn insns[] = {
+		{.code = BPF_ALU64 | BPF_MOV | BPF_K,
+		 .dst_reg = 0,
+		 .imm = XDP_PASS},
+		{.code = BPF_JMP | BPF_EXIT},
+	};
+	int fd;
+
+	fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "slt_foreign", "GPL", insns,
+			   SL_DIM(insns), NULL);
+	if (fd < 0)
+		fail_msg("loading a foreign XDP program: %s", strerror(errno));
+	sock_track(fd);
+	assert_int_equal(bpf_xdp_attach((int)if_nametoindex(AFP_IF), fd,
+					axq_xdp_flag(), NULL),
+			 0);
+	return fd;
+}
+
+static void
+test_axq_foreign(void **state)
+{
+	struct sl_port *p;
+	int fd;
+
+	(void)state;
+	fd = foreign_attach();
+	expect_fails(AFP_IF, 0, axq_opts(""), EBUSY, "'slt_foreign'");
+	expect_fails(AFP_IF, 0, axq_opts(""), EBUSY, "force=yes");
+	assert_int_equal(xdp_attached(AFP_IF), axq_want_attached());
+	/* force=yes replaces it; close then leaves nothing */
+	p = port_open("axq0", AFP_IF, 0, pool_2k, axq_opts("force=yes"));
+	port_close(p);
+	assert_int_equal(xdp_attached(AFP_IF), 0);
+	sock_close(fd);
+}
+
+/* A provisioner loads and attaches steer.bpf.o and pins its maps; the
+ * lport only opens the pinned XSKMAP. */
+static void
+test_axq_pinned_map(void **state)
+{
+	const char *dir = getenv("SLT_BPFFS");
+	char xpath[256], qpath[256], opt[300];
+	struct bpf_program *prog;
+	struct bpf_object *obj;
+	struct sl_port *p;
+	uint32_t key = 0, val = 7;
+	int ifindex = (int)if_nametoindex(AFP_IF), ks;
+
+	(void)state;
+	if (dir == NULL || dir[0] == '\0')
+		skip();
+	snprintf(xpath, sizeof(xpath), "%s/xsks_map", dir);
+	snprintf(qpath, sizeof(qpath), "%s/qmask", dir);
+	obj = bpf_object__open_file(SLT_STEER_OBJ, NULL);
+	if (obj == NULL)
+		fail_msg("opening %s: %s", SLT_STEER_OBJ, strerror(errno));
+	assert_int_equal(bpf_object__load(obj), 0);
+	prog = bpf_object__find_program_by_name(obj, "sl_steer");
+	assert_non_null(prog);
+	assert_int_equal(
+		bpf_map__pin(bpf_object__find_map_by_name(obj, "xsks_map"),
+			     xpath),
+		0);
+	assert_int_equal(
+		bpf_map__pin(bpf_object__find_map_by_name(obj, "qmask"), qpath),
+		0);
+	assert_int_equal(bpf_xdp_attach(ifindex, bpf_program__fd(prog),
+					axq_xdp_flag(), NULL),
+			 0);
+
+	snprintf(opt, sizeof(opt), "xsk_pin_path=%s", xpath);
+	p = port_open("axq0", AFP_IF, 0, pool_2k, axq_opts(opt));
+	assert_int_equal(
+		bpf_map_lookup_elem(
+			bpf_map__fd(bpf_object__find_map_by_name(obj, "qmask")),
+			&key, &val),
+		0);
+	assert_int_equal(val, 1);
+	ks = udp_socket_in(peer_ns, AFP_PEER_IP, KPORT);
+	rx_hook = axq_rx_in_place;
+	traffic_both_ways(p, &afp_side, ks, pool_2k, 1);
+	rx_hook = NULL;
+	sock_close(ks);
+	port_close(p);
+	/* the queue is disabled again, and the program is the
+	 * provisioner's: still attached */
+	assert_int_equal(
+		bpf_map_lookup_elem(
+			bpf_map__fd(bpf_object__find_map_by_name(obj, "qmask")),
+			&key, &val),
+		0);
+	assert_int_equal(val, 0);
+	assert_int_equal(xdp_attached(AFP_IF), axq_want_attached());
+	assert_int_equal(bpf_xdp_detach(ifindex, axq_xdp_flag(), NULL), 0);
+	assert_int_equal(unlink(xpath), 0);
+	assert_int_equal(unlink(qpath), 0);
+	bpf_object__close(obj);
+	assert_int_equal(xdp_attached(AFP_IF), 0);
+}
+#endif /* SLT_HAVE_AF_XDP */
+
 /* ---- net_tap / net_tun --------------------------------------------------- */
 
 static void
@@ -1446,6 +1787,14 @@ main(int argc, char **argv)
 		T(test_afp_fanout),  T(test_afp_kernel_drops),
 		T(test_afp_control), T(test_afp_errors),
 	};
+#ifdef SLT_HAVE_AF_XDP
+	const struct CMUnitTest axq[] = {
+		T(test_axq_traffic),	    T(test_axq_busy_poll),
+		T(test_axq_shared_program), T(test_axq_control),
+		T(test_axq_errors),	    T(test_axq_foreign),
+		T(test_axq_pinned_map),
+	};
+#endif
 	const struct CMUnitTest tap[] = {
 		T(test_tap_traffic),
 		T(test_tap_multiqueue),
@@ -1460,6 +1809,19 @@ main(int argc, char **argv)
 		return cmocka_run_group_tests_name("net_af_packet", afp,
 						   group_setup, group_teardown);
 	}
+	if (argc >= 4 && strcmp(argv[1], "af_xdp") == 0) {
+#ifdef SLT_HAVE_AF_XDP
+		backend = "af_xdp";
+		peer_ns = argv[2];
+		axq_mode = argv[3];
+		afp_side_init();
+		return cmocka_run_group_tests_name("net_af_xdp", axq,
+						   group_setup, group_teardown);
+#else
+		fprintf(stderr, "SKIP: net_af_xdp is not built\n");
+		return 77;
+#endif
+	}
 	if (argc >= 2 &&
 	    (strcmp(argv[1], "tap") == 0 || strcmp(argv[1], "tun") == 0)) {
 		backend = argv[1];
@@ -1468,7 +1830,8 @@ main(int argc, char **argv)
 			group_teardown);
 	}
 	fprintf(stderr,
-		"usage: %s af_packet PEER_NETNS | tap | tun\n"
+		"usage: %s af_packet PEER_NETNS | tap | tun | "
+		"af_xdp PEER_NETNS native|skb\n"
 		"(run by kernel_peer.sh inside the namespaces it creates)\n",
 		argv[0]);
 	return 2;
