@@ -31,7 +31,7 @@ struct demo {
 	struct sl_mempool *pool;
 	struct sl_ring *ring;
 	unsigned seconds;
-	volatile int stop;          /* tells the producer to finish */
+	volatile int stop;	    /* tells the producer to finish */
 	volatile int producer_done; /* the consumer drains, then ends */
 	/* producer-owned */
 	uint64_t produced __sl_cache_aligned;
@@ -125,8 +125,7 @@ check(struct demo *d, struct sl_mbuf *m, uint64_t *expect)
 	if (seq != *expect)
 		d->out_of_order++;
 	*expect = seq + 1;
-	if (m->data_len != PKT_LEN ||
-	    sum != payload_sum(p + 12, PKT_LEN - 12))
+	if (m->data_len != PKT_LEN || sum != payload_sum(p + 12, PKT_LEN - 12))
 		d->corrupt++;
 	d->bytes += m->pkt_len;
 }
@@ -169,10 +168,10 @@ static int
 parse_args(struct demo *d, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "seconds", required_argument, NULL, 's' },
-		{ "log", required_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{"seconds", required_argument, NULL, 's'},
+		{"log", required_argument, NULL, 'l'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	char *end;
 	long v;
@@ -216,7 +215,7 @@ main(int argc, char **argv)
 		.cache_size = 256,
 		.headroom = SL_MBUF_HEADROOM,
 	};
-	struct demo d = { .seconds = 5 };
+	struct demo d = {.seconds = 5};
 	struct sl_mempool_stats st;
 	uint64_t t0, last_p = 0, last_c = 0, tsc_hz, elapsed;
 	int cpu_p, cpu_c, err, rc = 0;
@@ -236,7 +235,8 @@ main(int argc, char **argv)
 			strerror(errno));
 		return 1;
 	}
-	d.ring = sl_ring_create("demo", 1024, SL_RING_F_SP_ENQ | SL_RING_F_SC_DEQ);
+	d.ring = sl_ring_create("demo", 1024,
+				SL_RING_F_SP_ENQ | SL_RING_F_SC_DEQ);
 	if (d.ring == NULL) {
 		fprintf(stderr, "demo: cannot create the ring: %s\n",
 			strerror(errno));
@@ -279,8 +279,9 @@ main(int argc, char **argv)
 		c = d.consumed;
 		printf("%4u %12.3fM %11.3fM %10u %8u %8" PRIu64 " %10" PRIu64
 		       "\n",
-		       s, (double)(p - last_p) / 1e6, (double)(c - last_c) / 1e6,
-		       sl_ring_count(d.ring), sl_mempool_in_use_count(d.pool),
+		       s, (double)(p - last_p) / 1e6,
+		       (double)(c - last_c) / 1e6, sl_ring_count(d.ring),
+		       sl_mempool_in_use_count(d.pool),
 		       d.out_of_order + d.corrupt, d.ring_full);
 		fflush(stdout);
 		last_p = p;

@@ -48,7 +48,7 @@ extern "C" {
 /** Value of port when the mbuf came from no port. */
 #define SL_MBUF_PORT_NONE UINT16_MAX
 
-/* ---- packet types (packet_type) -------------------------------------------- */
+/* ---- packet types (packet_type) ---- */
 /** Packet type not known. */
 #define SL_PTYPE_UNKNOWN 0x00000000u
 /** L2: Ethernet. */
@@ -85,14 +85,14 @@ extern "C" {
 #define SL_PTYPE_L4_MASK 0x00000f00u
 /** @return true when packet type pt is IPv4 (with or without options). */
 #define SL_PTYPE_IS_IPV4(pt)                                                   \
-	(((pt) & SL_PTYPE_L3_MASK) == SL_PTYPE_L3_IPV4 ||                      \
-	 ((pt) & SL_PTYPE_L3_MASK) == SL_PTYPE_L3_IPV4_EXT)
+	(((pt)&SL_PTYPE_L3_MASK) == SL_PTYPE_L3_IPV4 ||                        \
+	 ((pt)&SL_PTYPE_L3_MASK) == SL_PTYPE_L3_IPV4_EXT)
 /** @return true when packet type pt is IPv6 (with or without extensions). */
 #define SL_PTYPE_IS_IPV6(pt)                                                   \
-	(((pt) & SL_PTYPE_L3_MASK) == SL_PTYPE_L3_IPV6 ||                      \
-	 ((pt) & SL_PTYPE_L3_MASK) == SL_PTYPE_L3_IPV6_EXT)
+	(((pt)&SL_PTYPE_L3_MASK) == SL_PTYPE_L3_IPV6 ||                        \
+	 ((pt)&SL_PTYPE_L3_MASK) == SL_PTYPE_L3_IPV6_EXT)
 
-/* ---- offload flags (ol_flags) ------------------------------------------------ */
+/* ---- offload flags (ol_flags) ---- */
 /** RX: hash holds the RSS hash the device computed. */
 #define SL_MBUF_F_RX_RSS_HASH (UINT64_C(1) << 0)
 /** RX: vlan_tci holds a VLAN tag stripped by the device. */
@@ -133,31 +133,32 @@ extern "C" {
  */
 struct sl_mbuf {
 	/* ---- cache line 0: everything rx/tx and the nodes touch ---- */
-	void *buf_addr;         /**< buf: the frame + 128 (set by the pool) */
-	struct sl_mbuf *next;   /**< next segment, or NULL */
-	uint16_t data_off;      /**< data start, bytes from buf_addr */
-	uint16_t data_len;      /**< bytes of data in this segment */
-	uint32_t pkt_len;       /**< bytes of the whole chain (head only) */
-	uint16_t nb_segs;       /**< segments in the chain (head only) */
-	uint16_t port;          /**< input port, or SL_MBUF_PORT_NONE */
-	uint32_t packet_type;   /**< SL_PTYPE_* L2 | L3 | L4 */
-	uint64_t ol_flags;      /**< SL_MBUF_F_* */
-	uint32_t hash;          /**< RSS hash (SL_MBUF_F_RX_RSS_HASH) */
-	uint16_t buf_len;       /**< bytes of buf: frame size - 128 (set by the pool) */
-	uint16_t vlan_tci;      /**< VLAN tag (SL_MBUF_F_RX_VLAN/TX_VLAN) */
-	uint8_t l2_len;         /**< TX offload: L2 header bytes */
-	uint8_t l4_len;         /**< TX offload: L4 header bytes */
-	uint16_t l3_len;        /**< TX offload: L3 header bytes */
-	uint16_t tso_segsz;     /**< TX offload: TCP segment size */
-	uint16_t def_data_off;  /**< data_off after reset: the pool's headroom */
+	void *buf_addr;	      /**< buf: the frame + 128 (set by the pool) */
+	struct sl_mbuf *next; /**< next segment, or NULL */
+	uint16_t data_off;    /**< data start, bytes from buf_addr */
+	uint16_t data_len;    /**< bytes of data in this segment */
+	uint32_t pkt_len;     /**< bytes of the whole chain (head only) */
+	uint16_t nb_segs;     /**< segments in the chain (head only) */
+	uint16_t port;	      /**< input port, or SL_MBUF_PORT_NONE */
+	uint32_t packet_type; /**< SL_PTYPE_* L2 | L3 | L4 */
+	uint64_t ol_flags;    /**< SL_MBUF_F_* */
+	uint32_t hash;	      /**< RSS hash (SL_MBUF_F_RX_RSS_HASH) */
+	uint16_t buf_len;  /**< bytes of buf: frame size - 128 (set by the pool)
+			    */
+	uint16_t vlan_tci; /**< VLAN tag (SL_MBUF_F_RX_VLAN/TX_VLAN) */
+	uint8_t l2_len;	   /**< TX offload: L2 header bytes */
+	uint8_t l4_len;	   /**< TX offload: L4 header bytes */
+	uint16_t l3_len;   /**< TX offload: L3 header bytes */
+	uint16_t tso_segsz;    /**< TX offload: TCP segment size */
+	uint16_t def_data_off; /**< data_off after reset: the pool's headroom */
 	struct sl_mempool *pool; /**< pool the frame returns to */
 	/* ---- cache line 1: cold ---- */
 	union {
-		void *userdata;    /**< for the application */
-		uint64_t udata64;  /**< for the application */
+		void *userdata;	  /**< for the application */
+		uint64_t udata64; /**< for the application */
 	};
-	uint64_t timestamp;     /**< RX time (SL_MBUF_F_RX_TIMESTAMP) */
-	uint8_t priv[48];       /**< for the application or a backend */
+	uint64_t timestamp; /**< RX time (SL_MBUF_F_RX_TIMESTAMP) */
+	uint8_t priv[48];   /**< for the application or a backend */
 };
 
 SL_STATIC_ASSERT(sizeof(struct sl_mbuf) == SL_MBUF_META_SIZE,
@@ -245,7 +246,7 @@ sl_mbuf_pool_offset(const struct sl_mbuf *m)
 			  (uintptr_t)m->pool->base);
 }
 
-/* ---- data access ------------------------------------------------------------ */
+/* ---- data access ---- */
 
 /** Packet data of segment m, cast to type t. */
 #define sl_mbuf_mtod(m, t) ((t)((char *)(m)->buf_addr + (m)->data_off))
@@ -283,7 +284,7 @@ sl_mbuf_last_seg(const struct sl_mbuf *m)
 	return (struct sl_mbuf *)(uintptr_t)m;
 }
 
-/* ---- allocation -------------------------------------------------------------- */
+/* ---- allocation ---- */
 
 /**
  * Reset the metadata of cache line 0 to a fresh single-segment, empty
@@ -397,7 +398,7 @@ sl_mbuf_free_bulk(struct sl_mbuf *const *mbufs, unsigned n)
 		sl_mempool_put_bulk(mp, batch, k);
 }
 
-/* ---- headroom and tailroom ------------------------------------------------------ */
+/* ---- headroom and tailroom ---- */
 
 /**
  * Grow the packet at the front, into the headroom of its first segment.
@@ -477,7 +478,7 @@ sl_mbuf_trim(struct sl_mbuf *m, uint32_t len)
 	return 0;
 }
 
-/* ---- chains ---------------------------------------------------------------------- */
+/* ---- chains ---- */
 
 /**
  * Append the chain tail to the chain head: head's nb_segs and pkt_len grow

@@ -41,7 +41,8 @@
 extern "C" {
 #endif
 
-/** Size of a pool's name buffer: a name has 1 to SL_MEMPOOL_NAMESIZE - 1 chars. */
+/** Size of a pool's name buffer: a name has 1 to SL_MEMPOOL_NAMESIZE - 1 chars.
+ */
 #define SL_MEMPOOL_NAMESIZE 32
 /** Largest per-thread cache size (cfg.cache_size). */
 #define SL_MEMPOOL_CACHE_MAX 512
@@ -92,7 +93,8 @@ struct sl_mempool_cfg {
 	 *  Caller memory must be 8-byte aligned; the pool never frees it and
 	 *  writes nothing into it (only obj_init does). */
 	void *addr;
-	/** Bytes at addr, at least n * obj_size; must be 0 when addr is NULL. */
+	/** Bytes at addr, at least n * obj_size; must be 0 when addr is NULL.
+	 */
 	size_t len;
 	/** SL_MEMPOOL_F_*; the memory flags matter only without addr. */
 	unsigned flags;
@@ -104,11 +106,11 @@ struct sl_mempool_cfg {
 
 /** Counters of a pool, summed over every thread. */
 struct sl_mempool_stats {
-	uint64_t gets;       /**< objects handed out by successful gets */
-	uint64_t puts;       /**< objects taken back by puts */
+	uint64_t gets;	     /**< objects handed out by successful gets */
+	uint64_t puts;	     /**< objects taken back by puts */
 	uint64_t cache_hits; /**< objects of gets served by the calling
 			      *   thread's cache without touching the ring */
-	uint64_t empty;      /**< get calls that failed (-ENOBUFS) */
+	uint64_t empty;	     /**< get calls that failed (-ENOBUFS) */
 	uint64_t bad_puts;   /**< objects refused by puts: with SL_DEBUG, double
 			      *   frees and foreign pointers; in any build,
 			      *   objects the free ring could not take (only
@@ -119,15 +121,15 @@ struct sl_mempool_stats {
 
 /** @internal A thread's cache: a LIFO array of free objects. */
 struct __sl_mempool_cache {
-	uint32_t len;       /**< objects in objs[]; the top is objs[len - 1] */
-	uint32_t cap;       /**< room in objs[]: 2 * size (0: no cache) */
-	uint32_t size;      /**< level left by a refill or a drain */
+	uint32_t len;  /**< objects in objs[]; the top is objs[len - 1] */
+	uint32_t cap;  /**< room in objs[]: 2 * size (0: no cache) */
+	uint32_t size; /**< level left by a refill or a drain */
 	uint32_t __rsvd;
-	uint64_t gets;      /**< objects got (single writer: the owner) */
-	uint64_t puts;      /**< objects put */
+	uint64_t gets;	    /**< objects got (single writer: the owner) */
+	uint64_t puts;	    /**< objects put */
 	uint64_t ring_gets; /**< objects got by calls that used the ring */
-	uint64_t empty;     /**< failed get calls */
-	void *objs[];       /**< cap entries */
+	uint64_t empty;	    /**< failed get calls */
+	void *objs[];	    /**< cap entries */
 };
 
 /**
@@ -136,24 +138,24 @@ struct __sl_mempool_cache {
  */
 struct sl_mempool {
 	/* read-only after creation, read on every get/put */
-	char *caches;          /**< SL_MAX_THREADS caches, cache_stride apart */
-	size_t cache_stride;   /**< bytes per cache, a multiple of 64 */
-	struct sl_ring *ring;  /**< free objects not in a cache */
-	char *base;            /**< object 0 */
-	size_t area_len;       /**< n * obj_size */
-	uint32_t obj_size;     /**< bytes per object */
-	uint32_t obj_shift;    /**< log2(obj_size) if a power of 2, else 0 */
-	uint32_t n;            /**< number of objects */
-	uint32_t cache_size;   /**< cfg.cache_size */
-	uint8_t *dbg_state;    /**< SL_DEBUG library: a state per object */
+	char *caches;	      /**< SL_MAX_THREADS caches, cache_stride apart */
+	size_t cache_stride;  /**< bytes per cache, a multiple of 64 */
+	struct sl_ring *ring; /**< free objects not in a cache */
+	char *base;	      /**< object 0 */
+	size_t area_len;      /**< n * obj_size */
+	uint32_t obj_size;    /**< bytes per object */
+	uint32_t obj_shift;   /**< log2(obj_size) if a power of 2, else 0 */
+	uint32_t n;	      /**< number of objects */
+	uint32_t cache_size;  /**< cfg.cache_size */
+	uint8_t *dbg_state;   /**< SL_DEBUG library: a state per object */
 	/** counters of threads without a cache (atomic adds) */
 	struct {
 		uint64_t gets, puts, empty, bad_puts;
 	} shared __sl_cache_aligned;
 	/* cold */
 	struct sl_memregion *mr __sl_cache_aligned; /**< the object memory */
-	unsigned flags;                    /**< cfg.flags */
-	char name[SL_MEMPOOL_NAMESIZE];    /**< NUL-terminated */
+	unsigned flags;				    /**< cfg.flags */
+	char name[SL_MEMPOOL_NAMESIZE];		    /**< NUL-terminated */
 };
 
 /** @internal Slow path of a get by a cached thread (refill). */
@@ -171,8 +173,8 @@ SL_API int __sl_mempool_get_shared(struct sl_mempool *mp, void **objs,
 SL_API void __sl_mempool_put_shared(struct sl_mempool *mp, void *const *objs,
 				    unsigned n);
 /** @internal SL_DEBUG: check and put; bad objects are refused and counted. */
-SL_API void __sl_mempool_put_checked(struct sl_mempool *mp,
-				     void *const *objs, unsigned n);
+SL_API void __sl_mempool_put_checked(struct sl_mempool *mp, void *const *objs,
+				     unsigned n);
 /** @internal SL_DEBUG: mark objects just got as in use. */
 SL_API void __sl_mempool_got_checked(struct sl_mempool *mp, void *const *objs,
 				     unsigned n);
@@ -265,7 +267,7 @@ SL_API struct sl_mempool *sl_mempool_create(const struct sl_mempool_cfg *cfg);
  */
 SL_API void sl_mempool_destroy(struct sl_mempool *mp);
 
-/* ---- get / put (hot path) -------------------------------------------------- */
+/* ---- get / put (hot path) ---- */
 
 /**
  * Get n objects, all or none. Served from the calling thread's cache when
@@ -332,7 +334,7 @@ sl_mempool_put(struct sl_mempool *mp, void *obj)
 	sl_mempool_put_bulk(mp, &obj, 1);
 }
 
-/* ---- addresses and indices (O(1)) ------------------------------------------ */
+/* ---- addresses and indices (O(1)) ---- */
 
 /**
  * @return true when addr lies inside the object area of mp.
@@ -390,7 +392,7 @@ sl_mempool_obj_from_addr(const struct sl_mempool *mp, const void *addr)
 	return sl_mempool_obj_at(mp, sl_mempool_obj_index(mp, addr));
 }
 
-/* ---- information ------------------------------------------------------------- */
+/* ---- information ---- */
 
 /**
  * Free objects: those in the ring plus those in every thread's cache (a

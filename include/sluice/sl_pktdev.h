@@ -79,12 +79,12 @@ struct sl_port_stats {
 /** One named backend-specific counter. */
 struct sl_port_xstat {
 	char name[SL_XSTAT_NAMESIZE]; /**< e.g. "tp_drops" */
-	uint64_t value;               /**< counter value */
+	uint64_t value;		      /**< counter value */
 };
 
 /** Link state. */
 struct sl_port_link {
-	bool up;             /**< carrier and administratively up */
+	bool up;	     /**< carrier and administratively up */
 	bool full_duplex;    /**< full duplex when known */
 	uint32_t speed_mbps; /**< speed in Mbit/s, 0 when unknown */
 };
@@ -96,8 +96,7 @@ struct sl_pktdev_backend_info {
 };
 
 /** @internal RX or TX burst function of a backend. */
-typedef uint16_t (*sl_burst_fn)(void *queue, struct sl_mbuf **pkts,
-				uint16_t n);
+typedef uint16_t (*sl_burst_fn)(void *queue, struct sl_mbuf **pkts, uint16_t n);
 
 /** @internal Layout for inlining the burst shims; fields are not API. */
 struct sl_port {

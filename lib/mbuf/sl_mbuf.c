@@ -51,8 +51,7 @@ sl_mbuf_pool_create(const struct sl_mbuf_pool_cfg *cfg)
 	headroom = cfg->headroom != 0 ? cfg->headroom : SL_MBUF_HEADROOM;
 	if (cfg->frame_size % SL_MBUF_FRAME_ALIGN != 0 ||
 	    cfg->frame_size > SL_MBUF_FRAME_MAX ||
-	    cfg->frame_size <
-		    SL_MBUF_META_SIZE + headroom + SL_MBUF_DATA_MIN) {
+	    cfg->frame_size < SL_MBUF_META_SIZE + headroom + SL_MBUF_DATA_MIN) {
 		SL_ERR("cannot create mbuf pool '%s': frame_size=%u must be a "
 		       "multiple of %d from %u (%d of metadata + headroom %u + "
 		       "%d of data) to %d",

@@ -48,7 +48,7 @@ SL_STATIC_ASSERT(sizeof(struct __sl_mempool_cache) % sizeof(void *) == 0,
 SL_STATIC_ASSERT(offsetof(struct sl_mempool, shared) % SL_CACHE_LINE == 0,
 		 "shared counters must sit on their own cache line");
 
-/* ---- slow paths ------------------------------------------------------------ */
+/* ---- slow paths ---- */
 
 /*
  * The free ring has a slot for every object, so an enqueue can only fail
@@ -136,7 +136,7 @@ __sl_mempool_put_shared(struct sl_mempool *mp, void *const *objs, unsigned n)
 	__atomic_fetch_add(&mp->shared.puts, n, __ATOMIC_RELAXED);
 }
 
-/* ---- SL_DEBUG checks ----------------------------------------------------------- */
+/* ---- SL_DEBUG checks ---- */
 
 /* 0 when obj may be put (and mark it free), -errno after logging why not. */
 static int
@@ -156,7 +156,8 @@ check_put(struct sl_mempool *mp, void *obj)
 		SL_ERR("mempool '%s': put of %p refused: inside object %u but "
 		       "%zu bytes past its start",
 		       mp->name, obj, idx,
-		       (size_t)((char *)obj - (char *)sl_mempool_obj_at(mp, idx)));
+		       (size_t)((char *)obj -
+				(char *)sl_mempool_obj_at(mp, idx)));
 		return -EINVAL;
 	}
 	if (mp->dbg_state == NULL)
@@ -230,7 +231,7 @@ __sl_mempool_got_checked(struct sl_mempool *mp, void *const *objs, unsigned n)
 	}
 }
 
-/* ---- creation ---------------------------------------------------------------- */
+/* ---- creation ---- */
 
 static int
 check_cfg(const struct sl_mempool_cfg *cfg, size_t *area)
@@ -274,7 +275,8 @@ check_cfg(const struct sl_mempool_cfg *cfg, size_t *area)
 	if ((cfg->flags & ~ALL_FLAGS) != 0 ||
 	    ((cfg->flags & SL_MEMPOOL_F_NO_HUGE) &&
 	     (cfg->flags & SL_MEMPOOL_F_HUGE_ONLY))) {
-		SL_ERR("cannot create mempool '%s': flags=%#x: unknown flag, or "
+		SL_ERR("cannot create mempool '%s': flags=%#x: unknown flag, "
+		       "or "
 		       "NO_HUGE with HUGE_ONLY",
 		       name, cfg->flags);
 		return -EINVAL;
@@ -303,7 +305,8 @@ check_cfg(const struct sl_mempool_cfg *cfg, size_t *area)
 		return -EINVAL;
 	}
 	if (cfg->len < *area) {
-		SL_ERR("cannot create mempool '%s': len=%zu is smaller than n * "
+		SL_ERR("cannot create mempool '%s': len=%zu is smaller than n "
+		       "* "
 		       "obj_size = %zu bytes",
 		       name, cfg->len, *area);
 		return -EINVAL;
@@ -419,7 +422,8 @@ sl_mempool_create(const struct sl_mempool_cfg *cfg)
 					    mem_flags(cfg->flags));
 	if (mp->mr == NULL) {
 		err = -errno;
-		SL_ERR("cannot create mempool '%s': no memory for %u objects of "
+		SL_ERR("cannot create mempool '%s': no memory for %u objects "
+		       "of "
 		       "%u bytes: %s",
 		       mp->name, cfg->n, cfg->obj_size, sl_strerror(err));
 		goto free_mem;
@@ -454,7 +458,7 @@ sl_mempool_destroy(struct sl_mempool *mp)
 	sl_free(mp);
 }
 
-/* ---- information --------------------------------------------------------------- */
+/* ---- information ---- */
 
 unsigned
 sl_mempool_avail_count(const struct sl_mempool *mp)

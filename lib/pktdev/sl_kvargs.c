@@ -156,11 +156,10 @@ sl_kvargs_u64(const struct sl_kvargs *kv, const char *key, uint64_t def,
 }
 
 int
-sl_kvargs_bool(const struct sl_kvargs *kv, const char *key, bool def,
-	       bool *out)
+sl_kvargs_bool(const struct sl_kvargs *kv, const char *key, bool def, bool *out)
 {
-	static const char *const yes[] = { "1", "yes", "true", "on" };
-	static const char *const no[] = { "0", "no", "false", "off" };
+	static const char *const yes[] = {"1", "yes", "true", "on"};
+	static const char *const no[] = {"0", "no", "false", "off"};
 	const char *s = sl_kvargs_str(kv, key, NULL);
 	unsigned i;
 

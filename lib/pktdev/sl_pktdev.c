@@ -21,7 +21,7 @@ static struct {
 	unsigned nb_backends;
 	const struct sl_pktdev_ops *backends[BACKENDS_MAX];
 	struct sl_port *ports[SL_PORT_MAX];
-} pktdev = { .lock = PTHREAD_MUTEX_INITIALIZER };
+} pktdev = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 uint16_t
 pktdev_burst_none(void *queue, struct sl_mbuf **pkts, uint16_t n)
@@ -321,8 +321,7 @@ sl_pktdev_stats_reset(struct sl_port *port)
 }
 
 int
-sl_pktdev_xstats_get(struct sl_port *port, struct sl_port_xstat *xs,
-		     unsigned n)
+sl_pktdev_xstats_get(struct sl_port *port, struct sl_port_xstat *xs, unsigned n)
 {
 	if (port == NULL || (xs == NULL && n > 0))
 		return -EINVAL;
@@ -332,7 +331,7 @@ sl_pktdev_xstats_get(struct sl_port *port, struct sl_port_xstat *xs,
 }
 
 #define PKTDEV_OPTIONAL(port, op, ...)                                         \
-	((port) == NULL		       ? -EINVAL                               \
+	((port) == NULL		   ? -EINVAL                                   \
 	 : (port)->ops->op == NULL ? -ENOTSUP                                  \
 				   : (port)->ops->op((port), __VA_ARGS__))
 

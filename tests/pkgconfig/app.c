@@ -14,7 +14,8 @@ main(void)
 		fprintf(stderr, "FAIL: register %d\n", id);
 		return 1;
 	}
-	printf("built against installed sluice: thread id %d, counter %.0f MHz\n",
+	printf("built against installed sluice: thread id %d, counter %.0f "
+	       "MHz\n",
 	       id, (double)sl_tsc_hz() / 1e6);
 	sl_thread_unregister();
 	return 0;

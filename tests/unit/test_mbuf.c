@@ -21,7 +21,7 @@
 #include "sluice/sl_log.h"
 
 #define FS 2048 /* frame size of the test pools */
-#define NB 64   /* frames per test pool */
+#define NB 64	/* frames per test pool */
 
 static struct sl_mempool *
 mbuf_pool(const char *name, uint32_t n, uint32_t frame_size, uint32_t cache)
@@ -74,7 +74,7 @@ mbuf_with_data(struct sl_mempool *mp, uint32_t len, uint8_t seed)
 	return m;
 }
 
-/* ---- layout ---------------------------------------------------------------- */
+/* ---- layout ---- */
 
 static void
 test_layout(void **state)
@@ -147,7 +147,7 @@ test_ptype_and_flags(void **state)
 			 SL_MBUF_F_TX_MASK);
 }
 
-/* ---- pools ---------------------------------------------------------------------- */
+/* ---- pools ---- */
 
 static void
 expect_pool_einval(const struct sl_mbuf_pool_cfg *cfg)
@@ -244,7 +244,9 @@ test_fresh_mbuf(void **state)
 static void
 test_custom_headroom(void **state)
 {
-	struct sl_mbuf_pool_cfg cfg = {.name = "hr", .n = 8, .frame_size = 1024,
+	struct sl_mbuf_pool_cfg cfg = {.name = "hr",
+				       .n = 8,
+				       .frame_size = 1024,
 				       .headroom = 64,
 				       .flags = SL_MEMPOOL_F_NO_HUGE};
 	struct sl_mempool *mp = sl_mbuf_pool_create(&cfg);
@@ -428,7 +430,7 @@ test_free_bulk_two_pools(void **state)
 	sl_mempool_destroy(mp2);
 }
 
-/* ---- headroom and tailroom -------------------------------------------------------- */
+/* ---- headroom and tailroom ---- */
 
 static void
 test_prepend(void **state)
@@ -564,7 +566,7 @@ test_adj_trim_chain(void **state)
 	sl_mbuf_free(a);
 }
 
-/* ---- chains -------------------------------------------------------------------------- */
+/* ---- chains ---- */
 
 static void
 test_chain(void **state)
@@ -613,8 +615,7 @@ test_chain(void **state)
 }
 
 static struct sl_mbuf *
-chain_of(struct sl_mempool *mp, const uint32_t *lens, unsigned n,
-	 uint8_t seed)
+chain_of(struct sl_mempool *mp, const uint32_t *lens, unsigned n, uint8_t seed)
 {
 	struct sl_mbuf *head = NULL, *m;
 	uint32_t total = 0;
@@ -631,7 +632,7 @@ chain_of(struct sl_mempool *mp, const uint32_t *lens, unsigned n,
 	return head;
 }
 
-/* ---- read and copy ------------------------------------------------------------------- */
+/* ---- read and copy ---- */
 
 static void
 test_read_across_segments(void **state)
@@ -649,7 +650,8 @@ test_read_across_segments(void **state)
 			memset(buf, 0xee, sizeof(buf));
 			assert_int_equal(sl_mbuf_read(m, off, len, buf), 0);
 			for (i = 0; i < len; i++)
-				assert_int_equal(buf[i], (uint8_t)(7 + off + i));
+				assert_int_equal(buf[i],
+						 (uint8_t)(7 + off + i));
 			assert_int_equal(buf[len], 0xee);
 		}
 	}
@@ -775,7 +777,7 @@ test_copy_errors(void **state)
 	sl_mempool_destroy(tiny);
 }
 
-/* ---- frames -------------------------------------------------------------------------- */
+/* ---- frames ---- */
 
 static void
 test_from_frame(void **state)
@@ -797,10 +799,9 @@ test_from_frame(void **state)
 			ms[i]);
 		assert_ptr_equal(sl_mbuf_from_frame(mp, f + FS - 1), ms[i]);
 		/* the AF_XDP descriptor address maps back to the mbuf */
-		assert_ptr_equal(
-			sl_mbuf_from_frame(mp,
-					   base + sl_mbuf_pool_offset(ms[i])),
-			ms[i]);
+		assert_ptr_equal(sl_mbuf_from_frame(
+					 mp, base + sl_mbuf_pool_offset(ms[i])),
+				 ms[i]);
 	}
 	errno = 0;
 	assert_null(sl_mbuf_from_frame(mp, base - 1));
@@ -818,8 +819,11 @@ test_umem_pool(void **state)
 	const uint32_t n = 16, fs = 4096;
 	size_t len = (size_t)n * fs;
 	char *umem = aligned_alloc(4096, len);
-	struct sl_mbuf_pool_cfg cfg = {.name = "umem", .n = n, .frame_size = fs,
-				       .cache_size = 4, .addr = umem,
+	struct sl_mbuf_pool_cfg cfg = {.name = "umem",
+				       .n = n,
+				       .frame_size = fs,
+				       .cache_size = 4,
+				       .addr = umem,
 				       .len = len};
 	struct sl_mempool *mp;
 	struct sl_mbuf *m;

@@ -24,7 +24,7 @@
 #endif
 #include "sluice/sl_log.h"
 
-/* ---- helpers ---------------------------------------------------------------- */
+/* ---- helpers ---- */
 
 static struct sl_mempool *
 pool_new(uint32_t n, uint32_t obj_size, uint32_t cache)
@@ -79,7 +79,7 @@ reg_teardown(void **state)
 	return 0;
 }
 
-/* ---- configuration ------------------------------------------------------------ */
+/* ---- configuration ---- */
 
 static void
 test_create_rejects_null_cfg(void **state)
@@ -190,8 +190,8 @@ test_create_rejects_bad_flags(void **state)
 static void
 test_create_own_memory(void **state)
 {
-	struct sl_mempool_cfg cfg = {.name = "own", .n = 100, .obj_size = 72,
-				     .cache_size = 10};
+	struct sl_mempool_cfg cfg = {
+		.name = "own", .n = 100, .obj_size = 72, .cache_size = 10};
 	struct sl_mempool *mp;
 	struct sl_memregion *mr;
 	uint32_t i;
@@ -221,7 +221,9 @@ test_create_own_memory(void **state)
 static void
 test_create_huge_only(void **state)
 {
-	struct sl_mempool_cfg cfg = {.name = "huge", .n = 64, .obj_size = 2048,
+	struct sl_mempool_cfg cfg = {.name = "huge",
+				     .n = 64,
+				     .obj_size = 2048,
 				     .flags = SL_MEMPOOL_F_HUGE_ONLY};
 	struct sl_mempool *mp;
 
@@ -259,7 +261,7 @@ test_null_pool_accessors(void **state)
 	sl_mempool_destroy(mp);
 }
 
-/* ---- caller memory and object init ---------------------------------------------- */
+/* ---- caller memory and object init ---- */
 
 #define CM_N 32
 #define CM_SZ 256
@@ -270,8 +272,8 @@ test_caller_memory(void **state)
 	size_t len = CM_N * CM_SZ + 512; /* room past the objects */
 	unsigned char *mem = NULL;
 	void *objs[CM_N], *extra;
-	struct sl_mempool_cfg cfg = {.name = "umem", .n = CM_N,
-				     .obj_size = CM_SZ, .cache_size = 4};
+	struct sl_mempool_cfg cfg = {
+		.name = "umem", .n = CM_N, .obj_size = CM_SZ, .cache_size = 4};
 	struct sl_mempool *mp;
 	struct sl_memregion *mr;
 	size_t i;
@@ -334,7 +336,9 @@ static void
 test_obj_init(void **state)
 {
 	struct init_rec rec = {0};
-	struct sl_mempool_cfg cfg = {.name = "init", .n = 50, .obj_size = 40,
+	struct sl_mempool_cfg cfg = {.name = "init",
+				     .n = 50,
+				     .obj_size = 40,
 				     .obj_init = obj_init_cb,
 				     .obj_init_arg = &rec};
 	struct sl_mempool *mp;
@@ -352,7 +356,7 @@ test_obj_init(void **state)
 	sl_mempool_destroy(mp);
 }
 
-/* ---- get / put semantics ------------------------------------------------------------ */
+/* ---- get / put semantics ---- */
 
 static void
 bulk_all_or_nothing(void)
@@ -482,9 +486,9 @@ test_large_bursts_cached(void **state)
 	assert_int_equal(sl_mempool_get_bulk(mp, a, 3), 0);   /* cache 4 */
 	assert_int_equal(sl_mempool_get_bulk(mp, b, 100), 0); /* 96 + 4 */
 	assert_int_equal(sl_mempool_avail_count(mp), 153);
-	sl_mempool_put_bulk(mp, b, 7);        /* cache 7 */
-	sl_mempool_put_bulk(mp, b + 7, 93);   /* ring */
-	sl_mempool_put_bulk(mp, a, 3);        /* drain to 4, then 7 */
+	sl_mempool_put_bulk(mp, b, 7);	    /* cache 7 */
+	sl_mempool_put_bulk(mp, b + 7, 93); /* ring */
+	sl_mempool_put_bulk(mp, a, 3);	    /* drain to 4, then 7 */
 	assert_int_equal(sl_mempool_avail_count(mp), 256);
 	assert_int_equal(sl_mempool_get_bulk(mp, a, 256), 0);
 	for (i = 0; i < 256; i++) {
@@ -514,7 +518,7 @@ test_no_cache_registered(void **state)
 	sl_mempool_destroy(mp);
 }
 
-/* ---- addresses -------------------------------------------------------------------- */
+/* ---- addresses ---- */
 
 static void
 index_roundtrip(uint32_t n, uint32_t size)
@@ -564,7 +568,7 @@ test_index_roundtrip_non_pow2(void **state)
 	index_roundtrip(5, 8 * 1000003);
 }
 
-/* ---- caches ------------------------------------------------------------------------ */
+/* ---- caches ---- */
 
 struct ring_get_arg {
 	struct sl_mempool *mp;
@@ -636,19 +640,19 @@ test_cache_flush_unregistered(void **state)
 	sl_mempool_destroy(mp);
 }
 
-/* ---- two-thread stress ----------------------------------------------------------------- */
+/* ---- two-thread stress ---- */
 
 #define ST_N 1024
 #define ST_CACHE 32
 #define ST_HELD 384
 #define ST_XFER 256
 #define ST_MAX_ITERS 2000000u
-#define ST_RUN_NS 1000000000ull /* stop after 1 s */
+#define ST_RUN_NS 1000000000ull	      /* stop after 1 s */
 #define ST_DEADLINE_NS 10000000000ull /* threads must be back by 10 s */
 
 struct st_obj {
 	uint64_t owner; /* 0 when free, else the holder's tag (atomic) */
-	uint64_t mark;  /* holder's tag << 32 | index */
+	uint64_t mark;	/* holder's tag << 32 | index */
 	uint64_t pad[6];
 };
 
@@ -730,7 +734,8 @@ st_body(void *p)
 	       t->iters < ST_MAX_ITERS) {
 		__atomic_store_n(&t->iters, t->iters + 1, __ATOMIC_RELAXED);
 		r = xorshift(&t->seed);
-		/* get a burst: mostly cached sizes, sometimes beyond the cache */
+		/* get a burst: mostly cached sizes, sometimes beyond the cache
+		 */
 		burst = (r & 0x1f) == 0 ? 1 + (unsigned)(r >> 8) % 160
 					: 1 + (unsigned)(r >> 8) % 12;
 		if (t->nheld + burst <= ST_HELD) {
@@ -746,9 +751,8 @@ st_body(void *p)
 			}
 		}
 		/* objects from the peer become ours */
-		k = sl_ring_dequeue_burst(t->in, tmp,
-					  SL_MIN(64u, ST_HELD - t->nheld),
-					  NULL);
+		k = sl_ring_dequeue_burst(
+			t->in, tmp, SL_MIN(64u, ST_HELD - t->nheld), NULL);
 		for (i = 0; i < k; i++) {
 			struct st_obj *o = tmp[i];
 
@@ -761,8 +765,8 @@ st_body(void *p)
 		t->received += k;
 		/* hand a few to the peer */
 		if ((r >> 20) & 1) {
-			unsigned want = SL_MIN(t->nheld,
-					       (unsigned)(r >> 24) % 8);
+			unsigned want =
+				SL_MIN(t->nheld, (unsigned)(r >> 24) % 8);
 
 			for (i = 0; i < want; i++) {
 				struct st_obj *o = t->held[t->nheld - 1 - i];
@@ -774,8 +778,9 @@ st_body(void *p)
 			}
 			k = sl_ring_enqueue_burst(t->out, tmp, want, NULL);
 			for (i = k; i < want; i++) /* no room: keep them */
-				__atomic_store_n(&((struct st_obj *)tmp[i])->owner,
-						 t->tag, __ATOMIC_RELEASE);
+				__atomic_store_n(
+					&((struct st_obj *)tmp[i])->owner,
+					t->tag, __ATOMIC_RELEASE);
 			/* the k sent are the top k of held */
 			t->nheld -= k;
 			t->sent += k;
@@ -794,10 +799,10 @@ static void
 test_stress_two_threads(void **state)
 {
 	struct sl_mempool *mp = pool_new(ST_N, sizeof(struct st_obj), ST_CACHE);
-	struct sl_ring *ab = sl_ring_create("st_ab", ST_XFER,
-					    SL_RING_F_SP_ENQ | SL_RING_F_SC_DEQ);
-	struct sl_ring *ba = sl_ring_create("st_ba", ST_XFER,
-					    SL_RING_F_SP_ENQ | SL_RING_F_SC_DEQ);
+	struct sl_ring *ab = sl_ring_create(
+		"st_ab", ST_XFER, SL_RING_F_SP_ENQ | SL_RING_F_SC_DEQ);
+	struct sl_ring *ba = sl_ring_create(
+		"st_ba", ST_XFER, SL_RING_F_SP_ENQ | SL_RING_F_SC_DEQ);
 	static struct st_thread t[2];
 	struct sl_mempool_stats st;
 	pthread_t th[2];
@@ -822,13 +827,14 @@ test_stress_two_threads(void **state)
 	}
 	start = sl_time_ns();
 	for (i = 0; i < 2; i++)
-		assert_int_equal(sl_thread_create(&th[i], i ? "st1" : "st0",
-						  -1, st_body, &t[i]),
+		assert_int_equal(sl_thread_create(&th[i], i ? "st1" : "st0", -1,
+						  st_body, &t[i]),
 				 0);
 	/* run until both are done or 1 s has passed */
 	while (sl_time_ns() - start < ST_RUN_NS &&
 	       (__atomic_load_n(&t[0].iters, __ATOMIC_RELAXED) < ST_MAX_ITERS ||
-		__atomic_load_n(&t[1].iters, __ATOMIC_RELAXED) < ST_MAX_ITERS)) {
+		__atomic_load_n(&t[1].iters, __ATOMIC_RELAXED) <
+			ST_MAX_ITERS)) {
 		struct timespec ts = {0, 5000000};
 
 		nanosleep(&ts, NULL);
@@ -896,7 +902,7 @@ test_stress_two_threads(void **state)
 	sl_mempool_destroy(mp);
 }
 
-/* ---- SL_DEBUG checks ------------------------------------------------------------------ */
+/* ---- SL_DEBUG checks ---- */
 #ifdef TEST_SL_DEBUG
 
 static void
@@ -952,10 +958,10 @@ test_debug_foreign_pointers(void **state)
 	(void)state;
 	assert_int_equal(sl_mempool_get(mp, &o), 0);
 	assert_int_equal(sl_mempool_get(other, &q), 0);
-	sl_mempool_put(mp, &local);         /* outside the object area */
+	sl_mempool_put(mp, &local); /* outside the object area */
 	sl_mempool_put(mp, NULL);
-	sl_mempool_put(mp, (char *)o + 8);  /* not an object start */
-	sl_mempool_put(mp, q);              /* another pool's object */
+	sl_mempool_put(mp, (char *)o + 8); /* not an object start */
+	sl_mempool_put(mp, q);		   /* another pool's object */
 	stats_expect(mp, 1, 0, 0, 0, 4);
 	assert_int_equal(sl_mempool_in_use_count(mp), 1);
 	sl_mempool_put(mp, o);

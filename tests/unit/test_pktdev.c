@@ -24,7 +24,9 @@ static int
 pool_setup(void **state)
 {
 	struct sl_mbuf_pool_cfg cfg = {
-		.name = "pktdev-test", .n = 4096, .frame_size = 2048,
+		.name = "pktdev-test",
+		.n = 4096,
+		.frame_size = 2048,
 		.cache_size = 0,
 	};
 
@@ -46,7 +48,9 @@ static struct sl_port *
 open_port(const char *name, const char *backend, const char *options)
 {
 	struct sl_port_cfg cfg = {
-		.name = name, .backend = backend, .pool = pool,
+		.name = name,
+		.backend = backend,
+		.pool = pool,
 		.options = options,
 	};
 
@@ -74,14 +78,15 @@ test_every_builtin_backend_registered(void **state)
 				assert_true(strlen(info[i].desc) > 10);
 			}
 		if (!found)
-			fail_msg("backend %s is built but not registered", name);
+			fail_msg("backend %s is built but not registered",
+				 name);
 	}
 }
 
 static void
 test_open_errors(void **state)
 {
-	struct sl_port_cfg cfg = { .name = "x", .backend = "net_null" };
+	struct sl_port_cfg cfg = {.name = "x", .backend = "net_null"};
 	struct sl_port *p;
 
 	(void)state;
@@ -240,10 +245,14 @@ static void
 test_null_rx_counts_empty_pool(void **state)
 {
 	struct sl_mbuf_pool_cfg cfg = {
-		.name = "tiny", .n = 16, .frame_size = 2048,
+		.name = "tiny",
+		.n = 16,
+		.frame_size = 2048,
 	};
 	struct sl_port_cfg pcfg = {
-		.name = "nullnb", .backend = "null", .options = "pkt_size=64",
+		.name = "nullnb",
+		.backend = "null",
+		.options = "pkt_size=64",
 	};
 	struct sl_mbuf *pkts[32];
 	struct sl_port_stats st;
@@ -432,7 +441,7 @@ pipe_rx(void *p)
 static void
 test_ring_pipeline_two_threads(void **state)
 {
-	struct pipe_arg tx = { 0 }, rx = { 0 };
+	struct pipe_arg tx = {0}, rx = {0};
 	pthread_t t1, t2;
 
 	(void)state;

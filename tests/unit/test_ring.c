@@ -281,8 +281,7 @@ test_init_rejects_bad_args(void **state)
 	free(mem);
 }
 
-/* ---- single objects, bulk and burst ---------------------------------------
- */
+/* ---- single objects, bulk and burst ---- */
 
 static void
 test_enqueue_dequeue_one(void **state)

@@ -122,14 +122,14 @@ static int
 null_link_get(struct sl_port *port, struct sl_port_link *link)
 {
 	(void)port;
-	*link = (struct sl_port_link){ .up = true, .full_duplex = true };
+	*link = (struct sl_port_link){.up = true, .full_duplex = true};
 	return 0;
 }
 
 static int
 null_mac_get(struct sl_port *port, uint8_t mac[6])
 {
-	static const uint8_t null_mac[6] = { 0x02, 0, 0, 0, 0, 0 };
+	static const uint8_t null_mac[6] = {0x02, 0, 0, 0, 0, 0};
 
 	(void)port;
 	memcpy(mac, null_mac, 6);
@@ -165,7 +165,7 @@ null_promisc_get(struct sl_port *port)
 	return ((struct null_port *)port->priv)->promisc;
 }
 
-static const char *const null_keys[] = { "pkt_size", "mtu", NULL };
+static const char *const null_keys[] = {"pkt_size", "mtu", NULL};
 
 static const struct sl_pktdev_ops null_ops = {
 	.name = "net_null",

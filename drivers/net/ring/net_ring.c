@@ -73,8 +73,8 @@ shared_ring_new(const char *port, const char *dir, uint32_t size)
 	if (sr == NULL)
 		return NULL;
 	snprintf(name, sizeof(name), "%s-%s", port, dir);
-	sr->ring = sl_ring_create(name, size,
-				  SL_RING_F_SP_ENQ | SL_RING_F_SC_DEQ);
+	sr->ring =
+		sl_ring_create(name, size, SL_RING_F_SP_ENQ | SL_RING_F_SC_DEQ);
 	if (sr->ring == NULL) {
 		free(sr);
 		return NULL;
@@ -104,7 +104,8 @@ ring_open_peer(struct sl_port *port, struct ring_port *rp, const char *peer)
 	struct ring_port *orp;
 
 	other = pktdev_lookup_locked(peer);
-	if (other == NULL || strcmp(sl_pktdev_backend(other), "net_ring") != 0) {
+	if (other == NULL ||
+	    strcmp(sl_pktdev_backend(other), "net_ring") != 0) {
 		SL_ERR("%s: option 'peer': '%s' is not an open net_ring lport",
 		       port->name, peer);
 		return -EINVAL;
@@ -139,8 +140,8 @@ ring_open(struct sl_port *port, const struct sl_port_cfg *cfg,
 	if (err < 0)
 		return err;
 	if (!sl_is_pow2(size)) {
-		SL_ERR("%s: option 'size': %llu is not a power of 2",
-		       cfg->name, (unsigned long long)size);
+		SL_ERR("%s: option 'size': %llu is not a power of 2", cfg->name,
+		       (unsigned long long)size);
 		return -EINVAL;
 	}
 	err = sl_kvargs_bool(kv, "loopback", false, &loop);
@@ -170,7 +171,8 @@ ring_open(struct sl_port *port, const struct sl_port_cfg *cfg,
 			rp->tx = rp->rx;
 			rp->rx->users++;
 		} else {
-			rp->tx = shared_ring_new(cfg->name, "tx", (uint32_t)size);
+			rp->tx = shared_ring_new(cfg->name, "tx",
+						 (uint32_t)size);
 			if (rp->tx == NULL) {
 				err = -errno;
 				shared_ring_put(rp->rx);
@@ -205,7 +207,7 @@ static int
 ring_link_get(struct sl_port *port, struct sl_port_link *link)
 {
 	(void)port;
-	*link = (struct sl_port_link){ .up = true, .full_duplex = true };
+	*link = (struct sl_port_link){.up = true, .full_duplex = true};
 	return 0;
 }
 
@@ -225,7 +227,7 @@ ring_mtu_set(struct sl_port *port, uint16_t mtu)
 	return 0;
 }
 
-static const char *const ring_keys[] = { "size", "peer", "loopback", NULL };
+static const char *const ring_keys[] = {"size", "peer", "loopback", NULL};
 
 static const struct sl_pktdev_ops ring_ops = {
 	.name = "net_ring",
