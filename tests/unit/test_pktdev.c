@@ -300,7 +300,7 @@ test_ring_back_to_back(void **state)
 	(void)state;
 	a = open_port("ra", "net_ring", "size=64");
 	assert_non_null(a);
-	b = open_port("rb", "net_ring", "peer=ra");
+	b = open_port("rb", "net_ring", "peer=ra,count_bytes=yes");
 	assert_non_null(b);
 	assert_int_equal(sl_pktdev_start(a), 0);
 	assert_int_equal(sl_pktdev_start(b), 0);
@@ -325,6 +325,11 @@ test_ring_back_to_back(void **state)
 	assert_int_equal(st.opackets, 16);
 	assert_int_equal(st.ibytes, 16 * 60 + 120);
 	assert_int_equal(st.obytes, st.ibytes);
+	/* without count_bytes an lport counts packets but never reads mbufs */
+	assert_int_equal(sl_pktdev_stats_get(a, &st), 0);
+	assert_int_equal(st.ipackets, 16);
+	assert_int_equal(st.opackets, 16);
+	assert_int_equal(st.ibytes + st.obytes, 0);
 	sl_mbuf_free_bulk(pkts, 16);
 	/* a full ring: burst is partial, the rest stays the caller's */
 	for (i = 0; i < 5; i++) {
