@@ -7,10 +7,26 @@ set -euo pipefail
 
 build=${1:?usage: bench.sh BUILD_DIR all|GROUP...}
 shift
-groups=(core)
+groups=(core memif)
 
 run_group() {
-	local g=$1 exe
+	local g=$1 exe rc
+	if [ "$g" = memif ]; then
+		# a script: sl-pkt and testpmd processes over memif, plus the
+		# net_ring row (bench/memif/bench-memif-ring)
+		mkdir -p bench/results
+		echo "=== bench-$g"
+		rc=0
+		bash bench/memif/bench_memif.sh --build "$build" \
+			--out "bench/results/$g.json" || rc=$?
+		if [ "$rc" -eq 77 ]; then
+			echo "bench-$g: skipped" >&2
+			return 0
+		fi
+		[ "$rc" -eq 0 ] || return "$rc"
+		python3 bench/plot.py "bench/results/$g.json" || true
+		return 0
+	fi
 	exe="$build/bench/bench-$g"
 	if [ ! -x "$exe" ]; then
 		echo "bench: $exe was not built (is libdpdk-dev installed and -Dbench=true?)" >&2
