@@ -33,8 +33,11 @@ $(BUILD)/build.ninja: | deps
 build: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD) -j $(JOBS)
 
-test: build
-	@bash scripts/run-tests.sh $(BUILD)
+# The fuzz targets are libFuzzer binaries only with clang: make test builds
+# them in the clang build directory and runs them briefly there.
+test: build $(CLANG_BUILD)/build.ninja
+	ninja -C $(CLANG_BUILD) -j $(JOBS) tests/fuzz/fuzz_memif_msg
+	@bash scripts/run-tests.sh $(BUILD) --also $(CLANG_BUILD) fuzz
 
 run: build
 	$(BUILD)/apps/demo/sluice-demo
@@ -60,7 +63,7 @@ $(CLANG_BUILD)/build.ninja: | deps
 
 clang: deps $(CLANG_BUILD)/build.ninja
 	ninja -C $(CLANG_BUILD) -j $(JOBS)
-	@bash scripts/run-tests.sh $(CLANG_BUILD) unit
+	@bash scripts/run-tests.sh $(CLANG_BUILD) unit fuzz
 
 format: deps
 	clang-format -i $(FORMAT_SRC)

@@ -404,6 +404,29 @@ tx_slow(struct memif_queue *q, struct memif_ring *ring, uint16_t *slotp,
 	return 1;
 }
 
+/* Read the consumer's index again and return the room it gives, or -1
+ * after a fault when the peer moved it out of range. */
+static __sl_always_inline int
+tx_room_read(struct memif_queue *q, struct memif_ring *ring, uint16_t slot,
+	     bool client)
+{
+	uint16_t other, used, size = (uint16_t)(q->mask + 1u);
+
+	if (client) {
+		other = __atomic_load_n(&ring->tail, __ATOMIC_ACQUIRE);
+		used = (uint16_t)(slot - other); /* in flight */
+	} else {
+		other = __atomic_load_n(&ring->head, __ATOMIC_ACQUIRE);
+		used = (uint16_t)(other - slot); /* handed to us */
+	}
+	if (unlikely(used > size)) {
+		q_fault(q, MEMIF_FAULT_RING_INDEX, other, slot);
+		return -1;
+	}
+	q->peer = other;
+	return client ? size - used : used;
+}
+
 static __sl_always_inline uint16_t
 memif_tx(struct memif_queue *q, struct sl_mbuf **pkts, uint16_t n, bool client,
 	 bool fenced)
@@ -415,6 +438,7 @@ memif_tx(struct memif_queue *q, struct sl_mbuf **pkts, uint16_t n, bool client,
 	struct sl_mbuf *m;
 	uint32_t cap;
 	uint8_t *dst;
+	bool reread = false;
 	int r;
 
 	if (unlikely(!q_enter(q, fenced)))
@@ -428,30 +452,25 @@ memif_tx(struct memif_queue *q, struct sl_mbuf **pkts, uint16_t n, bool client,
 	room = client ? (uint16_t)(mask + 1u - (uint16_t)(slot - other))
 		      : (uint16_t)(other - slot);
 	if (room < n) {
-		if (client) {
-			other = __atomic_load_n(&ring->tail, __ATOMIC_ACQUIRE);
-			room = (uint16_t)(slot - other); /* in flight */
-			if (unlikely(room > (uint16_t)(mask + 1u))) {
-				q_fault(q, MEMIF_FAULT_RING_INDEX, other, slot);
-				q_leave(q);
-				return 0;
-			}
-			room = (uint16_t)(mask + 1u - room);
-		} else {
-			other = __atomic_load_n(&ring->head, __ATOMIC_ACQUIRE);
-			room = (uint16_t)(other - slot);
-			if (unlikely(room > (uint16_t)(mask + 1u))) {
-				q_fault(q, MEMIF_FAULT_RING_INDEX, other, slot);
-				q_leave(q);
-				return 0;
-			}
+		r = tx_room_read(q, ring, slot, client);
+		if (unlikely(r < 0)) {
+			q_leave(q);
+			return 0;
 		}
-		q->peer = other;
+		room = (uint16_t)r;
+		reread = true;
 	}
 	for (i = 0; i < n; i++) {
 		if (unlikely(room == 0)) {
-			q->ring_full++;
-			break;
+			/* the cached room is used up: look once more */
+			r = reread ? 0 : tx_room_read(q, ring, slot, client);
+			reread = true;
+			if (r <= 0) {
+				if (r == 0)
+					q->ring_full++;
+				break;
+			}
+			room = (uint16_t)r;
 		}
 		m = pkts[i];
 		if (i + 2 < n)
@@ -493,6 +512,18 @@ memif_tx(struct memif_queue *q, struct sl_mbuf **pkts, uint16_t n, bool client,
 			continue;
 		}
 		r = tx_slow(q, ring, &slot, &room, m, client);
+		if (r == 0 && !reread) {
+			/* a chain needs more slots than the cached room: the
+			 * consumer may have freed some since */
+			reread = true;
+			r = tx_room_read(q, ring, slot, client);
+			if (r > room) {
+				room = (uint16_t)r;
+				r = tx_slow(q, ring, &slot, &room, m, client);
+			} else if (r > 0) {
+				r = 0;
+			}
+		}
 		if (r <= 0) {
 			if (r == 0)
 				q->ring_full++;
