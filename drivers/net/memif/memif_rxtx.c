@@ -141,12 +141,12 @@ rx_drop(struct sl_mbuf *head)
 	sl_mbuf_reset(head);
 }
 
-/*
- * A packet that is chained or larger than one mbuf, starting at *curp.
- * @return 1: packet in head, *curp past it; 0: stop (incomplete chain or
- *   no mbuf; nothing consumed); -1: packet dropped, *curp past it, head
- *   reset for reuse.
- */
+/* rx_slow() results besides 1 (packet in head, *curp past it). */
+#define RX_INCOMPLETE 0 /* the chain goes on past end: nothing consumed */
+#define RX_DROPPED (-1) /* dropped, *curp past it, head reset for reuse */
+#define RX_NOMBUF (-2)	/* the pool ran dry: nothing consumed */
+
+/* A packet that is chained or larger than one mbuf, starting at *curp. */
 static int __attribute__((noinline))
 rx_slow(struct memif_queue *q, struct memif_ring *ring, uint16_t *curp,
 	uint16_t end, struct sl_mbuf *head)
@@ -163,7 +163,7 @@ rx_slow(struct memif_queue *q, struct memif_ring *ring, uint16_t *curp,
 		if (s == end) {
 			if ((uint16_t)(end - cur) > mask)
 				q_fault(q, MEMIF_FAULT_CHAIN, end, cur);
-			return 0;
+			return RX_INCOMPLETE;
 		}
 		if (!(__atomic_load_n(&ring->desc[s++ & mask].flags,
 				      __ATOMIC_RELAXED) &
@@ -189,7 +189,7 @@ rx_slow(struct memif_queue *q, struct memif_ring *ring, uint16_t *curp,
 				if (nseg == NULL) {
 					q->port->rx.nombuf++;
 					rx_drop(head);
-					return 0;
+					return RX_NOMBUF;
 				}
 				seg->next = nseg;
 				seg = nseg;
@@ -213,13 +213,43 @@ rx_slow(struct memif_queue *q, struct memif_ring *ring, uint16_t *curp,
 		}
 		q->port->rx.errors++;
 		rx_drop(head);
-		return -1;
+		return RX_DROPPED;
 	}
 	head->pkt_len = total;
 	head->packet_type = SL_PTYPE_L2_ETHER;
 	if (nd > 1)
 		q->chained++;
 	return 1;
+}
+
+/* Read the producer's index again into *end: 0, or -1 after a fault when
+ * the peer moved it out of range. */
+static __sl_always_inline int
+rx_end_read(struct memif_queue *q, struct memif_ring *ring, uint16_t cur,
+	    bool client, uint16_t *end)
+{
+	uint16_t e, avail;
+
+	if (client) {
+		e = __atomic_load_n(&ring->tail, __ATOMIC_ACQUIRE);
+		avail = (uint16_t)(e - cur);
+		/* the server cannot fill more than was handed to it */
+		if (unlikely(avail > (uint16_t)(q->head - cur))) {
+			q_fault(q, MEMIF_FAULT_RING_INDEX, e,
+				(uint32_t)cur << 16 | q->head);
+			return -1;
+		}
+	} else {
+		e = __atomic_load_n(&ring->head, __ATOMIC_ACQUIRE);
+		avail = (uint16_t)(e - cur);
+		if (unlikely(avail > (uint16_t)(q->mask + 1u))) {
+			q_fault(q, MEMIF_FAULT_RING_INDEX, e, cur);
+			return -1;
+		}
+	}
+	q->peer = e;
+	*end = e;
+	return 0;
 }
 
 static __sl_always_inline uint16_t
@@ -229,6 +259,7 @@ memif_rx(struct memif_queue *q, struct sl_mbuf **pkts, uint16_t n, bool client,
 	struct memif_ring *ring;
 	struct memif_desc d;
 	uint16_t cur, end, avail, nb, i = 0, mask, target;
+	bool reread = false;
 	uint64_t bytes = 0;
 	struct sl_mbuf *m;
 	const uint8_t *src;
@@ -245,24 +276,10 @@ memif_rx(struct memif_queue *q, struct sl_mbuf **pkts, uint16_t n, bool client,
 	end = q->peer;
 	avail = (uint16_t)(end - cur);
 	if (avail < n) {
-		if (client) {
-			end = __atomic_load_n(&ring->tail, __ATOMIC_ACQUIRE);
-			avail = (uint16_t)(end - cur);
-			/* the server cannot fill more than was handed to it */
-			if (unlikely(avail > (uint16_t)(q->head - cur))) {
-				q_fault(q, MEMIF_FAULT_RING_INDEX, end,
-					(uint32_t)cur << 16 | q->head);
-				goto leave;
-			}
-		} else {
-			end = __atomic_load_n(&ring->head, __ATOMIC_ACQUIRE);
-			avail = (uint16_t)(end - cur);
-			if (unlikely(avail > (uint16_t)(mask + 1u))) {
-				q_fault(q, MEMIF_FAULT_RING_INDEX, end, cur);
-				goto leave;
-			}
-		}
-		q->peer = end;
+		if (rx_end_read(q, ring, cur, client, &end) < 0)
+			goto leave;
+		reread = true;
+		avail = (uint16_t)(end - cur);
 		if (avail == 0)
 			goto leave;
 	}
@@ -310,7 +327,15 @@ memif_rx(struct memif_queue *q, struct sl_mbuf **pkts, uint16_t n, bool client,
 			continue;
 		}
 		r = rx_slow(q, ring, &cur, end, m);
-		if (r == 0)
+		if (r == RX_INCOMPLETE && !reread) {
+			/* the chain goes on past what was seen last time: the
+			 * producer may have published the rest since */
+			reread = true;
+			if (rx_end_read(q, ring, cur, client, &end) < 0)
+				break;
+			continue;
+		}
+		if (r == RX_INCOMPLETE || r == RX_NOMBUF)
 			break;
 		if (r > 0) {
 			bytes += m->pkt_len;
