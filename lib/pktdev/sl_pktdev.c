@@ -321,6 +321,20 @@ sl_pktdev_stats_reset(struct sl_port *port)
 }
 
 int
+pktdev_xstats_fill(struct sl_port_xstat *xs, unsigned n,
+		   const char *const *names, const uint64_t *values,
+		   unsigned count)
+{
+	unsigned i;
+
+	for (i = 0; i < n && i < count; i++) {
+		snprintf(xs[i].name, sizeof(xs[i].name), "%s", names[i]);
+		xs[i].value = values[i];
+	}
+	return (int)count;
+}
+
+int
 sl_pktdev_xstats_get(struct sl_port *port, struct sl_port_xstat *xs, unsigned n)
 {
 	if (port == NULL || (xs == NULL && n > 0))

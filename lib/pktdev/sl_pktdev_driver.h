@@ -56,6 +56,12 @@ SL_API int sl_pktdev_register(const struct sl_pktdev_ops *ops);
  * table locked. NULL when no open lport has that name. */
 struct sl_port *pktdev_lookup_locked(const char *name);
 
+/* Fill xs[0..n-1] from count parallel names and values; return count, as
+ * an xstats_get op does. */
+int pktdev_xstats_fill(struct sl_port_xstat *xs, unsigned n,
+		       const char *const *names, const uint64_t *values,
+		       unsigned count);
+
 /* Burst function of a direction a backend does not support. */
 uint16_t pktdev_burst_none(void *queue, struct sl_mbuf **pkts, uint16_t n);
 

@@ -719,7 +719,6 @@ afp_xstats_get(struct sl_port *port, struct sl_port_xstat *xs, unsigned n)
 					    "tp_freeze_q_cnt"};
 	struct afp_port *ap = port->priv;
 	uint64_t values[SL_DIM(names)];
-	unsigned i;
 	int err;
 
 	pthread_mutex_lock(&ap->kstats_lock);
@@ -730,11 +729,7 @@ afp_xstats_get(struct sl_port *port, struct sl_port_xstat *xs, unsigned n)
 	pthread_mutex_unlock(&ap->kstats_lock);
 	if (err < 0)
 		return err;
-	for (i = 0; i < n && i < SL_DIM(names); i++) {
-		snprintf(xs[i].name, sizeof(xs[i].name), "%s", names[i]);
-		xs[i].value = values[i];
-	}
-	return (int)SL_DIM(names);
+	return pktdev_xstats_fill(xs, n, names, values, SL_DIM(names));
 }
 
 static int

@@ -899,7 +899,6 @@ axq_xstats_get(struct sl_port *port, struct sl_port_xstat *xs, unsigned n)
 	struct axq_port *ap = port->priv;
 	uint64_t v[SL_DIM(names)] = {0};
 	struct xdp_statistics ks;
-	unsigned i;
 	int err;
 
 	pthread_mutex_lock(&ap->kstats_lock);
@@ -917,11 +916,7 @@ axq_xstats_get(struct sl_port *port, struct sl_port_xstat *xs, unsigned n)
 	/* the program's counters are per device: every packet it saw */
 	if (ap->dev != NULL)
 		(void)axp_dev_stats(ap->dev, &v[7]);
-	for (i = 0; i < n && i < SL_DIM(names); i++) {
-		snprintf(xs[i].name, sizeof(xs[i].name), "%s", names[i]);
-		xs[i].value = v[i];
-	}
-	return (int)SL_DIM(names);
+	return pktdev_xstats_fill(xs, n, names, v, SL_DIM(names));
 }
 
 static int
