@@ -20,6 +20,7 @@ help:
 	@echo "make run        build and run the demonstration"
 	@echo "make bench      run every benchmark against its peer (bench/results/)"
 	@echo "make bench-NAME run one benchmark group (e.g. bench-core)"
+	@echo "make bench-afxdp net_af_xdp vs testpmd's on a veth (root, dpdk-testpmd)"
 	@echo "make asan       AddressSanitizer+UBSan debug build running all tests"
 	@echo "make clang      build with clang and run the unit tests"
 	@echo "make format     reformat the sources; format-check only checks"

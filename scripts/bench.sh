@@ -7,7 +7,7 @@ set -euo pipefail
 
 build=${1:?usage: bench.sh BUILD_DIR all|GROUP...}
 shift
-groups=(core memif)
+groups=(core memif afxdp)
 
 run_group() {
 	local g=$1 exe rc
@@ -26,6 +26,20 @@ run_group() {
 		[ "$rc" -eq 0 ] || return "$rc"
 		python3 bench/plot.py "bench/results/$g.json" || true
 		return 0
+	fi
+	if [ "$g" = afxdp ]; then
+		# a script: sl-xdpgen -> veth -> sluice's or testpmd's
+		# net_af_xdp (bench/afxdp/bench_afxdp.sh), which draws the plot
+		mkdir -p bench/results
+		echo "=== bench-$g"
+		rc=0
+		bash bench/afxdp/bench_afxdp.sh --build "$build" \
+			--out "bench/results/$g.json" || rc=$?
+		if [ "$rc" -eq 77 ]; then
+			echo "bench-$g: skipped" >&2
+			return 0
+		fi
+		return "$rc"
 	fi
 	exe="$build/bench/bench-$g"
 	if [ ! -x "$exe" ]; then

@@ -17,6 +17,7 @@ prefix="slt-$$-${backend//_/}"
 created=()
 mounted=()
 child=
+huge_old=
 
 skip() {
 	echo "SKIP: $*" >&2
@@ -42,6 +43,10 @@ cleanup() {
 	for ns in "${created[@]}"; do
 		ip netns del "$ns" 2>/dev/null || echo "cleanup: could not delete netns $ns" >&2
 	done
+	if [ -n "$huge_old" ]; then
+		echo "$huge_old" >/proc/sys/vm/nr_hugepages 2>/dev/null ||
+			echo "cleanup: could not restore vm.nr_hugepages=$huge_old" >&2
+	fi
 	for m in "${mounted[@]}"; do
 		umount "$m" 2>/dev/null || echo "cleanup: could not unmount $m" >&2
 		rmdir "$m" 2>/dev/null
@@ -157,15 +162,35 @@ af_xdp_native | af_xdp_skb)
 	ip -n "$b" link set slt1 up || die "slt1 up"
 	ip -n "$b" neigh replace 198.18.0.1 lladdr 02:00:00:00:00:0a \
 		dev slt1 nud permanent || die "neighbour on slt1"
-	ip netns exec "$a" ethtool -K slt0 gro on >/dev/null 2>&1 ||
-		echo "note: could not turn GRO on for slt0" >&2
-	ip netns exec "$b" ethtool -K slt1 gro on >/dev/null 2>&1 ||
-		echo "note: could not turn GRO on for slt1" >&2
+	# slt2 (4 queues, AF_XDP here) -- slt3 (4 queues, kernel in $b): the
+	# kernel spreads flows over the 4 queues; jumbo frames (the test sets
+	# MTU 9000 on both); a second device for a shared UMEM
+	ip link add slt2 netns "$a" numrxqueues 4 numtxqueues 4 \
+		address 02:00:00:00:06:0a type veth \
+		peer name slt3 netns "$b" address 02:00:00:00:06:0b \
+		numrxqueues 4 numtxqueues 4 ||
+		skip "cannot create a veth pair"
+	ip -n "$a" link set slt2 up || die "slt2 up"
+	ip -n "$b" addr add 198.18.6.2/24 dev slt3 || die "address on slt3"
+	ip -n "$b" link set slt3 up || die "slt3 up"
+	ip -n "$b" neigh replace 198.18.6.1 lladdr 02:00:00:00:06:0a \
+		dev slt3 nud permanent || die "neighbour on slt3"
+	for d in "$a:slt0" "$b:slt1" "$a:slt2" "$b:slt3"; do
+		ip netns exec "${d%%:*}" ethtool -K "${d#*:}" gro on >/dev/null 2>&1 ||
+			echo "note: could not turn GRO on for ${d#*:}" >&2
+	done
 	bpffs="/run/sluice/bpffs/$prefix"
 	mkdir -p "$bpffs" && mount -t bpf bpf "$bpffs" ||
 		skip "cannot mount a bpffs at $bpffs"
 	mounted+=("$bpffs")
 	export SLT_BPFFS="$bpffs"
+	# libxdp's state for this namespace (one bpffs per namespace)
+	export LIBXDP_BPFFS="$bpffs"
+	# eight 2 MB hugepages more, for the hugepage UMEM test (given back at
+	# exit; the test skips when the kernel could not find them)
+	huge_old=$(cat /proc/sys/vm/nr_hugepages 2>/dev/null)
+	[ -n "$huge_old" ] &&
+		echo $((huge_old + 8)) >/proc/sys/vm/nr_hugepages 2>/dev/null
 	run "$a" af_xdp "$b" "${backend#af_xdp_}"
 	;;
 *)

@@ -24,6 +24,8 @@
 #include <poll.h>
 #include <sched.h>
 #include <setjmp.h>
+#include <spawn.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -35,6 +37,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <linux/if_tun.h>
@@ -45,7 +48,9 @@
 #include <bpf/libbpf.h>
 #endif
 
+#include "sluice/sl_log.h"
 #include "sluice/sl_mbuf.h"
+#include "sluice/sl_mem.h"
 #include "sluice/sl_mempool.h"
 #include "sluice/sl_pktdev.h"
 
@@ -60,6 +65,14 @@
 #define AFP_PEER_MAC "\x02\x00\x00\x00\x00\x0b"
 #define AFP_IP "198.18.0.1"
 #define AFP_PEER_IP "198.18.0.2"
+/* net_af_xdp also: veth slt2 here (4 queues; sluice is 198.18.6.1) --
+ * slt3 in the peer netns (4 queues, 198.18.6.2/24, permanent neighbour). */
+#define AXQ2_IF "slt2"
+#define AXQ2_PEER_IF "slt3"
+#define AXQ2_MAC "\x02\x00\x00\x00\x06\x0a"
+#define AXQ2_PEER_MAC "\x02\x00\x00\x00\x06\x0b"
+#define AXQ2_IP "198.18.6.1"
+#define AXQ2_PEER_IP "198.18.6.2"
 /* net_tap: sltap0 (kernel 198.18.1.1/24, MAC 02:..:01:01, neighbour
  * 198.18.1.2 -> 02:..:01:02, the sluice side) and the multi-queue sltapm
  * (198.18.4.1/24, neighbour 198.18.4.2 -> 02:..:04:02). */
@@ -118,18 +131,36 @@ now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* Open fds; with show, print what each is. */
 static int
-count_fds(void)
+count_fds_show(bool show)
 {
+	char path[300], target[256];
 	struct dirent *d;
 	DIR *dir = opendir("/proc/self/fd");
+	ssize_t len;
 	int n = 0;
 
 	assert_non_null(dir);
-	while ((d = readdir(dir)) != NULL)
-		n += d->d_name[0] != '.';
+	while ((d = readdir(dir)) != NULL) {
+		if (d->d_name[0] == '.')
+			continue;
+		n++;
+		if (!show)
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", d->d_name);
+		len = readlink(path, target, sizeof(target) - 1);
+		target[len > 0 ? len : 0] = '\0';
+		print_error("  fd %s -> %s\n", d->d_name, target);
+	}
 	closedir(dir);
 	return n;
+}
+
+static int
+count_fds(void)
+{
+	return count_fds_show(false);
 }
 
 /* Mappings of sockets: the AF_PACKET rings. */
@@ -209,6 +240,7 @@ test_teardown(void **state)
 			    sl_mempool_in_use_count(pool_2k),
 			    sl_mempool_in_use_count(pool_1k), fds, fd_baseline,
 			    maps, map_baseline);
+		(void)count_fds_show(true);
 		return -1;
 	}
 	return 0;
@@ -1379,7 +1411,9 @@ test_axq_errors(void **state)
 	expect_fails(AFP_IF, 0, "bogus=1", EINVAL, "'bogus'");
 	expect_fails(AFP_IF, 0, "mode=turbo", EINVAL, "'mode'");
 	expect_fails(AFP_IF, 0, "busy_poll=maybe", EINVAL, "'busy_poll'");
-	expect_fails(AFP_IF, 0, "busy_timeout=10", EINVAL, "'busy_timeout'");
+	expect_fails(AFP_IF, 0, "busy_poll=no,busy_timeout=10", EINVAL,
+		     "'busy_timeout'");
+	expect_fails(AFP_IF, 0, "multi_buffer=2", EINVAL, "'multi_buffer'");
 	expect_fails(AFP_IF, 0, "busy_poll=yes,busy_budget=0", EINVAL,
 		     "'busy_budget'");
 	expect_fails(AFP_IF, 0, "force=2", EINVAL, "'force'");
@@ -1523,6 +1557,496 @@ test_axq_pinned_map(void **state)
 	assert_int_equal(unlink(qpath), 0);
 	bpf_object__close(obj);
 	assert_int_equal(xdp_attached(AFP_IF), 0);
+}
+/* ---- net_af_xdp: queues, shared UMEM, multi-buffer, lifecycle ------------ */
+
+static struct side axq2_side;
+
+static void
+axq2_side_init(void)
+{
+	axq2_side =
+		(struct side){.l2 = true,
+			      .ip = AXQ2_IP,
+			      .peer_ip = AXQ2_PEER_IP,
+			      .ptype = SL_PTYPE_L2_ETHER | SL_PTYPE_L3_IPV4};
+	memcpy(axq2_side.mac, AXQ2_MAC, 6);
+	memcpy(axq2_side.peer_mac, AXQ2_PEER_MAC, 6);
+}
+
+/* Run a shell command (in the peer netns when peer); it must succeed. */
+static void
+sh(bool peer, const char *fmt, ...)
+{
+	char cmd[512], full[640];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	snprintf(full, sizeof(full), "%s%s%s%s", peer ? "ip netns exec " : "",
+		 peer ? peer_ns : "", peer ? " " : "", cmd);
+	if (system(full) != 0)
+		fail_msg("command failed: %s", full);
+}
+
+/* One packet from lport p to the kernel socket ks on side s. */
+static void
+send_one(struct sl_port *p, const struct side *s, int ks, uint32_t seq)
+{
+	uint8_t frame[MAX_PKT], payload[MAX_PKT], got[MAX_PKT];
+	struct sl_mbuf *m;
+	struct flow out;
+	uint64_t end = now_ms() + WAIT_MS;
+	uint32_t len;
+	ssize_t n;
+
+	flow_init(&out, s, true);
+	payload_fill(payload, payload_len(seq), 0x5a, seq);
+	len = build_udp(frame, &out, payload, payload_len(seq));
+	m = mbuf_make(pool_2k, frame, len, 1);
+	tx_all(p, &m, 1);
+	while ((n = recv(ks, got, sizeof(got), 0)) < 0) {
+		if (now_ms() > end)
+			fail_msg("%s: its packet did not reach the kernel "
+				 "socket in %d ms",
+				 sl_pktdev_name(p), WAIT_MS);
+		usleep(1000);
+	}
+	payload_check("kernel socket", got, (uint32_t)n, 0x5a, seq + 1);
+}
+
+/* One lport on each of slt2's 4 queues, over one pool (one UMEM shared
+ * by the 4 sockets): the kernel's flows reach every queue, each packet
+ * once; every queue sends. In SKB mode a veth shows the program the
+ * queue before the one the peer sent on (peer queue q > 0 is seen as
+ * q - 1; the skb's queue mapping is read as a recorded RX queue), so
+ * there the last queue gets nothing. */
+static void
+test_axq_four_queues(void **state)
+{
+	struct sl_port *ports[4];
+	struct sl_port_stats st;
+	char name[16];
+	unsigned q;
+	int ks;
+
+	(void)state;
+	for (q = 0; q < 4; q++) {
+		snprintf(name, sizeof(name), "axq2-q%u", q);
+		ports[q] = port_open(name, AXQ2_IF, (uint16_t)q, pool_2k,
+				     axq_opts(""));
+	}
+	ks = udp_socket_in(peer_ns, AXQ2_PEER_IP, KPORT);
+	flows_spread(ports, 4, &axq2_side, ks);
+	for (q = 0; q < 4; q++) {
+		assert_int_equal(sl_pktdev_stats_get(ports[q], &st), 0);
+		if (st.ipackets == 0 &&
+		    (strcmp(axq_mode, "native") == 0 || q != 3))
+			fail_msg("queue %u received none of %u flows", q,
+				 NB_FLOWS);
+		send_one(ports[q], &axq2_side, ks, q);
+	}
+	sock_close(ks);
+	for (q = 0; q < 4; q++)
+		port_close(ports[q]);
+	assert_int_equal(xdp_attached(AXQ2_IF), 0);
+}
+
+/* Two devices, one pool: a UMEM shared by slt0 queue 0 and slt2 queue
+ * 0. Traffic both ways on each; the first lport closes first and the
+ * other keeps working; its queue is held until the UMEM goes. */
+static void
+test_axq_shared_umem(void **state)
+{
+	struct sl_port *p0, *p2;
+	int k0, k2, level;
+
+	(void)state;
+	level = sl_log_get_level("net_af_xdp");
+	assert_int_equal(sl_log_set_level("net_af_xdp", SL_LOG_INFO), 0);
+	capture_begin();
+	p0 = port_open("axq0", AFP_IF, 0, pool_2k, axq_opts(""));
+	p2 = port_open("axq2", AXQ2_IF, 0, pool_2k, axq_opts(""));
+	{
+		char log[8192];
+
+		capture_end(log, sizeof(log));
+		(void)sl_log_set_level("net_af_xdp", level);
+		if (strstr(log, "as shared UMEM") == NULL)
+			fail_msg("the second lport does not say it shares the "
+				 "UMEM:\n%s",
+				 log);
+	}
+	k0 = udp_socket_in(peer_ns, AFP_PEER_IP, KPORT);
+	k2 = udp_socket_in(peer_ns, AXQ2_PEER_IP, KPORT);
+	rx_hook = axq_rx_in_place;
+	traffic_both_ways(p0, &afp_side, k0, pool_2k, 1);
+	traffic_both_ways(p2, &axq2_side, k2, pool_2k, 1);
+	port_close(p0);
+	traffic_both_ways(p2, &axq2_side, k2, pool_2k, 1);
+	rx_hook = NULL;
+	expect_fails(AFP_IF, 0, axq_opts(""), EBUSY, "still held");
+	port_close(p2);
+	/* the UMEM is gone: the queue opens again */
+	p0 = port_open("axq0", AFP_IF, 0, pool_2k, axq_opts(""));
+	traffic_both_ways(p0, &afp_side, k0, pool_2k, 1);
+	port_close(p0);
+	sock_close(k0);
+	sock_close(k2);
+}
+
+/* Receive one packet on any of the lports: the lport it came on. */
+static unsigned
+rx_any(struct sl_port **ports, unsigned n, struct sl_mbuf **m)
+{
+	uint64_t end = now_ms() + WAIT_MS;
+	unsigned k;
+
+	while (now_ms() < end) {
+		for (k = 0; k < n; k++)
+			if (sl_pktdev_rx_burst(ports[k], m, 1) == 1)
+				return k;
+		usleep(100);
+	}
+	fail_msg("no packet in %d ms", WAIT_MS);
+	return 0;
+}
+
+#define JUMBO_PAYLOAD 8972 /* MTU 9000 - IPv4 - UDP */
+
+/* MTU 9000: a 9014-byte frame from the kernel arrives as a chain of
+ * frames, intact; sent back as a chain (in place, and copied from another
+ * pool) it reaches the kernel intact. */
+static void
+test_axq_jumbo(void **state)
+{
+	static uint8_t payload[JUMBO_PAYLOAD], buf[JUMBO_PAYLOAD + 64];
+	struct sl_mbuf_pool_cfg pc = {.n = 1024, .frame_size = 2048};
+	struct sl_mempool *pools[4];
+	struct sl_port *ports[4];
+	struct sl_mbuf *m;
+	uint8_t *h, tmp[6];
+	uint64_t end;
+	char name[16];
+	unsigned q, k, round;
+	ssize_t n;
+	int ks;
+
+	(void)state;
+	sh(false, "ip link set %s mtu 9000", AXQ2_IF);
+	sh(true, "ip link set %s mtu 9000", AXQ2_PEER_IF);
+	for (q = 0; q < 4; q++) {
+		/* multi-buffer lports have a pool each */
+		snprintf(name, sizeof(name), "slt-jumbo%u", q);
+		pc.name = name;
+		pools[q] = sl_mbuf_pool_create(&pc);
+		assert_non_null(pools[q]);
+		snprintf(name, sizeof(name), "axqj-q%u", q);
+		ports[q] = port_open(name, AXQ2_IF, (uint16_t)q, pools[q],
+				     axq_opts(""));
+		assert_true(sl_pktdev_capabilities(ports[q]) &
+			    SL_PORT_CAP_MULTI_BUFFER);
+	}
+	ks = udp_socket_in(peer_ns, AXQ2_PEER_IP, KPORT);
+	for (round = 0; round < 2; round++) {
+		payload_fill(payload, 16, 0x77, round);
+		for (k = 16; k < JUMBO_PAYLOAD; k++)
+			payload[k] = (uint8_t)(k * 31 + round);
+		ksend(ks, AXQ2_IP, SPORT, payload, sizeof(payload));
+		k = rx_any(ports, 4, &m);
+		print_message("jumbo %u: %u bytes in %u segments on queue %u\n",
+			      round, m->pkt_len, m->nb_segs, k);
+		assert_int_equal(m->pkt_len, 14 + 20 + 8 + JUMBO_PAYLOAD);
+		assert_true(m->nb_segs >= 5);
+		assert_int_equal(sl_mbuf_read(m, 0, m->pkt_len, buf), 0);
+		if (memcmp(buf + 42, payload, JUMBO_PAYLOAD) != 0)
+			fail_msg("jumbo frame %u arrived damaged", round);
+		/* back to the kernel: swap the addresses and ports in the
+		 * first segment; UDP checksum 0 (none) */
+		h = sl_mbuf_mtod(m, uint8_t *);
+		memcpy(tmp, h, 6);
+		memcpy(h, h + 6, 6);
+		memcpy(h + 6, tmp, 6);
+		memcpy(tmp, h + 26, 4);
+		memcpy(h + 26, h + 30, 4);
+		memcpy(h + 30, tmp, 4);
+		memcpy(tmp, h + 34, 2);
+		memcpy(h + 34, h + 36, 2);
+		memcpy(h + 36, tmp, 2);
+		h[40] = h[41] = 0;
+		if (round == 1) {
+			/* a chain of another pool: copied into frames */
+			struct sl_mbuf *c;
+
+			assert_int_equal(sl_mbuf_read(m, 0, m->pkt_len, buf),
+					 0);
+			c = mbuf_make(pool_1k, buf, m->pkt_len, 12);
+			sl_mbuf_free(m);
+			m = c;
+		}
+		tx_all(ports[k], &m, 1);
+		end = now_ms() + WAIT_MS;
+		while ((n = recv(ks, buf, sizeof(buf), 0)) < 0) {
+			if (now_ms() > end)
+				fail_msg("jumbo %u: not back at the kernel "
+					 "socket in %d ms",
+					 round, WAIT_MS);
+			usleep(1000);
+		}
+		assert_int_equal(n, JUMBO_PAYLOAD);
+		if (memcmp(buf, payload, JUMBO_PAYLOAD) != 0)
+			fail_msg("jumbo frame %u came back damaged", round);
+	}
+	assert_true(xstat(ports[k], "tx_copies") >= 1);
+	sock_close(ks);
+	for (q = 0; q < 4; q++)
+		port_close(ports[q]);
+	for (q = 0; q < 4; q++) {
+		assert_int_equal(sl_mempool_in_use_count(pools[q]), 0);
+		sl_mempool_destroy(pools[q]);
+	}
+	sh(false, "ip link set %s mtu 1500", AXQ2_IF);
+	sh(true, "ip link set %s mtu 1500", AXQ2_PEER_IF);
+}
+
+/* A UMEM on 2 MB hugepages (kernel_peer.sh reserves eight): traffic both
+ * ways, the frames the kernel filled being the pool's. */
+static void
+test_axq_hugepage_umem(void **state)
+{
+	struct sl_mbuf_pool_cfg pc = {.name = "slt-huge",
+				      .n = 1024,
+				      .frame_size = 2048,
+				      .flags = SL_MEMPOOL_F_HUGE_ONLY};
+	struct sl_mempool *huge;
+	struct sl_port *p;
+	int ks;
+
+	(void)state;
+	huge = sl_mbuf_pool_create(&pc);
+	if (huge == NULL) {
+		print_message("no free 2 MB hugepage (%ld free): skipped\n",
+			      sl_hugepages_free());
+		skip();
+	}
+	p = port_open("axqh", AFP_IF, 0, huge, axq_opts(""));
+	ks = udp_socket_in(peer_ns, AFP_PEER_IP, KPORT);
+	traffic_both_ways(p, &afp_side, ks, huge, 1);
+	assert_int_equal(xstat(p, "tx_copies"), 0);
+	sock_close(ks);
+	port_close(p);
+	assert_int_equal(sl_mempool_in_use_count(huge), 0);
+	sl_mempool_destroy(huge);
+}
+
+static uint64_t
+napi_attr(const char *ifname, const char *attr)
+{
+	char path[128];
+	unsigned long long v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/%s", ifname, attr);
+	f = fopen(path, "r");
+	if (f == NULL)
+		fail_msg("%s: %s", path, strerror(errno));
+	assert_int_equal(fscanf(f, "%llu", &v), 1);
+	fclose(f);
+	return v;
+}
+
+static void
+napi_attr_set(const char *ifname, const char *attr, uint64_t v)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/%s", ifname, attr);
+	f = fopen(path, "w");
+	if (f == NULL)
+		fail_msg("%s: %s", path, strerror(errno));
+	fprintf(f, "%llu\n", (unsigned long long)v);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* busy_poll=auto (the default, as root): the device's NAPI is deferred
+ * while lports use it and restored after; values an administrator set
+ * are kept; busy_poll=no touches nothing. */
+static void
+test_axq_busy_auto(void **state)
+{
+	struct sl_port *p, *q;
+
+	(void)state;
+	assert_int_equal(napi_attr(AFP_IF, "napi_defer_hard_irqs"), 0);
+	p = port_open("axq0", AFP_IF, 0, pool_2k, axq_opts(""));
+	q = port_open("axq1", AFP_IF, 1, pool_2k, axq_opts(""));
+	assert_int_equal(napi_attr(AFP_IF, "napi_defer_hard_irqs"), 2);
+	assert_int_equal(napi_attr(AFP_IF, "gro_flush_timeout"), 200000);
+	port_close(p);
+	assert_int_equal(napi_attr(AFP_IF, "napi_defer_hard_irqs"), 2);
+	port_close(q);
+	assert_int_equal(napi_attr(AFP_IF, "napi_defer_hard_irqs"), 0);
+	assert_int_equal(napi_attr(AFP_IF, "gro_flush_timeout"), 0);
+	p = port_open("axq0", AFP_IF, 0, pool_2k, axq_opts("busy_poll=no"));
+	assert_int_equal(napi_attr(AFP_IF, "napi_defer_hard_irqs"), 0);
+	port_close(p);
+	napi_attr_set(AFP_IF, "napi_defer_hard_irqs", 5);
+	p = port_open("axq0", AFP_IF, 0, pool_2k, axq_opts(""));
+	assert_int_equal(napi_attr(AFP_IF, "napi_defer_hard_irqs"), 5);
+	assert_int_equal(napi_attr(AFP_IF, "gro_flush_timeout"), 0);
+	port_close(p);
+	assert_int_equal(napi_attr(AFP_IF, "napi_defer_hard_irqs"), 5);
+	napi_attr_set(AFP_IF, "napi_defer_hard_irqs", 0);
+}
+
+/* The child of child_with_lport(), a new process (this program run as
+ * "test_kernel_peer lport-child MODE"): opens an lport on slt0, says so
+ * on fd 3, and waits at most 30 s. SIGINT and SIGTERM keep their
+ * default actions: sluice installs its handlers at the first open. */
+static int
+lport_child(const char *mode)
+{
+	struct sl_mbuf_pool_cfg pc = {
+		.name = "slt-child", .n = 1024, .frame_size = 2048};
+	struct sl_port_cfg cfg = {
+		.name = "child", .backend = "net_af_xdp", .ifname = AFP_IF};
+	char opts[64];
+	int i;
+
+	snprintf(opts, sizeof(opts), "mode=%s", mode);
+	cfg.options = opts;
+	cfg.pool = sl_mbuf_pool_create(&pc);
+	if (cfg.pool == NULL || sl_pktdev_open(&cfg) == NULL)
+		return 3;
+	if (write(3, "y", 1) != 1)
+		return 4;
+	for (i = 0; i < 300; i++)
+		usleep(100000);
+	return 5;
+}
+
+/* Start lport_child() and return its pid once its lport is open. A new
+ * process, not a fork: this one's pools may be on hugepages, which a
+ * fork must copy and cannot without free ones. */
+static pid_t
+child_with_lport(void)
+{
+	char self[4096], *argv[4], mode[16];
+	posix_spawn_file_actions_t fa;
+	ssize_t len;
+	int pfd[2], err;
+	pid_t pid;
+	char c;
+
+	len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	assert_true(len > 0);
+	self[len] = '\0';
+	snprintf(mode, sizeof(mode), "%s", axq_mode);
+	argv[0] = self;
+	argv[1] = (char *)"lport-child";
+	argv[2] = mode;
+	argv[3] = NULL;
+	assert_int_equal(pipe2(pfd, O_CLOEXEC), 0);
+	assert_int_equal(posix_spawn_file_actions_init(&fa), 0);
+	assert_int_equal(posix_spawn_file_actions_adddup2(&fa, pfd[1], 3), 0);
+	err = posix_spawn(&pid, self, &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(pfd[1]);
+	if (err != 0) {
+		close(pfd[0]);
+		fail_msg("starting %s lport-child: %s", self, strerror(err));
+	}
+	if (read(pfd[0], &c, 1) != 1) {
+		close(pfd[0]);
+		(void)waitpid(pid, NULL, 0);
+		fail_msg("the child could not open its lport");
+	}
+	close(pfd[0]);
+	return pid;
+}
+
+/* SIGINT and SIGTERM: the process dies of the signal, and what it
+ * attached and set is undone first. */
+static void
+test_axq_signal_cleanup(void **state)
+{
+	static const int sigs[] = {SIGINT, SIGTERM};
+	unsigned i;
+	pid_t pid;
+	int st;
+
+	(void)state;
+	for (i = 0; i < SL_DIM(sigs); i++) {
+		pid = child_with_lport();
+		assert_int_equal(xdp_attached(AFP_IF), axq_want_attached());
+		assert_int_equal(napi_attr(AFP_IF, "napi_defer_hard_irqs"), 2);
+		assert_int_equal(kill(pid, sigs[i]), 0);
+		assert_int_equal(waitpid(pid, &st, 0), pid);
+		if (!WIFSIGNALED(st) || WTERMSIG(st) != sigs[i])
+			fail_msg("the child did not die of signal %d (status "
+				 "0x%x)",
+				 sigs[i], st);
+		assert_int_equal(xdp_attached(AFP_IF), 0);
+		assert_int_equal(napi_attr(AFP_IF, "napi_defer_hard_irqs"), 0);
+		assert_int_equal(napi_attr(AFP_IF, "gro_flush_timeout"), 0);
+	}
+}
+
+/* A process killed with SIGKILL undoes nothing: its program goes with
+ * its bpf_link, and the next process opens the device again. A program
+ * of ours attached through netlink by a process that is gone is replaced;
+ * one held by a live process is not taken over. */
+static void
+test_axq_restart(void **state)
+{
+	struct bpf_object *obj;
+	struct bpf_program *prog;
+	struct sl_port *p;
+	pid_t pid;
+	int st, ks;
+
+	(void)state;
+	pid = child_with_lport();
+	/* a second process cannot take the device of a live one */
+	expect_fails(AFP_IF, 1, axq_opts(""), EBUSY, "another process");
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	p = port_open("axq0", AFP_IF, 0, pool_2k, axq_opts(""));
+	ks = udp_socket_in(peer_ns, AFP_PEER_IP, KPORT);
+	traffic_both_ways(p, &afp_side, ks, pool_2k, 1);
+	port_close(p);
+	assert_int_equal(xdp_attached(AFP_IF), 0);
+	/* the killed child's NAPI settings stay: nothing could undo them */
+	napi_attr_set(AFP_IF, "napi_defer_hard_irqs", 0);
+	napi_attr_set(AFP_IF, "gro_flush_timeout", 0);
+
+	/* our program attached through netlink, its loader gone */
+	obj = bpf_object__open_file(SLT_STEER_OBJ, NULL);
+	assert_non_null(obj);
+	assert_int_equal(bpf_object__load(obj), 0);
+	prog = bpf_object__find_program_by_name(obj, "sl_steer");
+	assert_non_null(prog);
+	assert_int_equal(bpf_xdp_attach((int)if_nametoindex(AFP_IF),
+					bpf_program__fd(prog), axq_xdp_flag(),
+					NULL),
+			 0);
+	bpf_object__close(obj);
+	capture_begin();
+	p = port_open("axq0", AFP_IF, 0, pool_2k, axq_opts(""));
+	{
+		char log[8192];
+
+		capture_end(log, sizeof(log));
+		if (strstr(log, "an earlier process left") == NULL)
+			fail_msg("no word of the stale program:\n%s", log);
+	}
+	traffic_both_ways(p, &afp_side, ks, pool_2k, 1);
+	port_close(p);
+	assert_int_equal(xdp_attached(AFP_IF), 0);
+	sock_close(ks);
 }
 #endif /* SLT_HAVE_AF_XDP */
 
@@ -1792,7 +2316,10 @@ main(int argc, char **argv)
 		T(test_axq_traffic),	    T(test_axq_busy_poll),
 		T(test_axq_shared_program), T(test_axq_control),
 		T(test_axq_errors),	    T(test_axq_foreign),
-		T(test_axq_pinned_map),
+		T(test_axq_pinned_map),	    T(test_axq_four_queues),
+		T(test_axq_shared_umem),    T(test_axq_jumbo),
+		T(test_axq_busy_auto),	    T(test_axq_signal_cleanup),
+		T(test_axq_restart),	    T(test_axq_hugepage_umem),
 	};
 #endif
 	const struct CMUnitTest tap[] = {
@@ -1809,12 +2336,17 @@ main(int argc, char **argv)
 		return cmocka_run_group_tests_name("net_af_packet", afp,
 						   group_setup, group_teardown);
 	}
+#ifdef SLT_HAVE_AF_XDP
+	if (argc >= 3 && strcmp(argv[1], "lport-child") == 0)
+		return lport_child(argv[2]);
+#endif
 	if (argc >= 4 && strcmp(argv[1], "af_xdp") == 0) {
 #ifdef SLT_HAVE_AF_XDP
 		backend = "af_xdp";
 		peer_ns = argv[2];
 		axq_mode = argv[3];
 		afp_side_init();
+		axq2_side_init();
 		return cmocka_run_group_tests_name("net_af_xdp", axq,
 						   group_setup, group_teardown);
 #else

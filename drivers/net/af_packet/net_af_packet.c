@@ -36,6 +36,7 @@
 #include <linux/if_packet.h>
 
 #include "sluice/sl_log.h"
+#include "sluice/sl_mem.h"
 #include "sl_pktdev_driver.h"
 #include "../netif/netif.h"
 
@@ -568,7 +569,7 @@ afp_free(struct afp_port *ap)
 	if (ap->fd >= 0)
 		close(ap->fd); /* drops the membership and the fanout */
 	pthread_mutex_destroy(&ap->kstats_lock);
-	free(ap);
+	sl_free(ap);
 }
 
 static int
@@ -595,7 +596,7 @@ afp_open(struct sl_port *port, const struct sl_port_cfg *cfg,
 		SL_ERR("%s: no pool given for RX mbufs", cfg->name);
 		return -EINVAL;
 	}
-	ap = calloc(1, sizeof(*ap));
+	ap = sl_zmalloc(sizeof(*ap)); /* cache-aligned members */
 	if (ap == NULL)
 		return -ENOMEM;
 	pthread_mutex_init(&ap->kstats_lock, NULL);

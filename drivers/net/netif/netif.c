@@ -3,11 +3,15 @@
  * (see netif.h).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <net/if.h>
 #include <linux/ethtool.h>
 #include <linux/sockios.h>
@@ -245,4 +249,63 @@ netif_mbuf_append_copy(struct sl_mempool *mp, struct sl_mbuf *head,
 		len -= chunk;
 	}
 	return 0;
+}
+
+unsigned long
+netif_netns(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/net", &st) == 0 ? (unsigned long)st.st_ino
+						   : 0;
+}
+
+static int
+netif_sysfs_path(char *buf, size_t len, const char *ifname, const char *attr)
+{
+	int n = snprintf(buf, len, "/sys/class/net/%s/%s", ifname, attr);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int
+netif_sysfs_get(const char *ifname, const char *attr, uint64_t *val)
+{
+	char path[PATH_MAX], buf[32];
+	ssize_t n;
+	int fd, err;
+
+	err = netif_sysfs_path(path, sizeof(path), ifname, attr);
+	if (err < 0)
+		return err;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	err = n < 0 ? -errno : 0;
+	close(fd);
+	if (err < 0)
+		return err;
+	buf[n] = '\0';
+	return sscanf(buf, "%" SCNu64, val) == 1 ? 0 : -EINVAL;
+}
+
+int
+netif_sysfs_set(const char *ifname, const char *attr, uint64_t val)
+{
+	char path[PATH_MAX], buf[32];
+	ssize_t n;
+	int fd, len, err;
+
+	err = netif_sysfs_path(path, sizeof(path), ifname, attr);
+	if (err < 0)
+		return err;
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	len = snprintf(buf, sizeof(buf), "%" PRIu64 "\n", val);
+	n = write(fd, buf, (size_t)len);
+	err = n < 0 ? -errno : n != len ? -EIO : 0;
+	close(fd);
+	return err;
 }

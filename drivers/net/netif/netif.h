@@ -52,6 +52,15 @@ int netif_link_get(int sock, const char *ifname, struct sl_port_link *link);
 /* Name of the driver (ETHTOOL_GDRVINFO), e.g. "veth", "tun". */
 int netif_driver_get(int sock, const char *ifname, char *out, size_t len);
 
+/* Identity of the calling thread's network namespace (the inode of
+ * /proc/self/ns/net; 0 when it cannot be read). */
+unsigned long netif_netns(void);
+
+/* Read or write the unsigned number in /sys/class/net/<ifname>/<attr>
+ * (the sysfs of the namespace the caller's /sys was mounted in). */
+int netif_sysfs_get(const char *ifname, const char *attr, uint64_t *val);
+int netif_sysfs_set(const char *ifname, const char *attr, uint64_t val);
+
 /* ---- data path ----------------------------------------------------------- */
 
 /*
