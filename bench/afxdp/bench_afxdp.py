@@ -278,6 +278,8 @@ class Bench:
         o = "mode=" + mode
         if setting == "busy":
             o += ",busy_poll=yes,busy_timeout=20,busy_budget=64"
+        else:
+            o += ",busy_poll=no"  # the lport's default is auto
         return o
 
     def start_sluice(self, case, mode, setting, secs):
@@ -695,7 +697,7 @@ def main():
                              "busy_budget=64 (its busy timeout is 20 us)",
                      "plain": "no busy polling: d0 napi_defer_hard_irqs=0, "
                               "gro_flush_timeout=0; sluice lport without "
-                              "busy_poll; testpmd busy_budget=0"},
+                              "busy_poll (busy_poll=no); testpmd busy_budget=0"},
         "settings_run": ",".join(settings),
         "sluice_dut": ("afxdp-dut (bench/afxdp/afxdp_dut.c): one lport, "
                        "rx_burst %d, free / swap MACs + tx_burst; rings %d, "

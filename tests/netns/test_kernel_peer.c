@@ -1356,12 +1356,22 @@ static void
 test_axq_shared_program(void **state)
 {
 	const char *other = strcmp(axq_mode, "native") == 0 ? "skb" : "native";
-	char opt[64], needle[64];
+	char opt[64], needle[64], log[8192];
 	struct sl_port *p0, *p1;
+	int level;
 
 	(void)state;
 	p0 = port_open("axq0", AFP_IF, 0, pool_2k, axq_opts(""));
+	/* mode=auto says what it tries first on this kind of device, why */
+	level = sl_log_get_level("net_af_xdp");
+	assert_int_equal(sl_log_set_level("net_af_xdp", SL_LOG_INFO), 0);
+	capture_begin();
 	p1 = port_open("axq1", AFP_IF, 1, pool_2k, "mode=auto");
+	capture_end(log, sizeof(log));
+	(void)sl_log_set_level("net_af_xdp", level);
+	if (strstr(log, "mode=auto on " AFP_IF " (driver veth): native mode "
+			"first: on veth") == NULL)
+		fail_msg("mode=auto gave no reason:\n%s", log);
 	assert_int_equal(xdp_attached(AFP_IF), axq_want_attached());
 	snprintf(opt, sizeof(opt), "mode=%s", other);
 	snprintf(needle, sizeof(needle), "in %s mode", axq_mode);
