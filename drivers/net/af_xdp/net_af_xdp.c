@@ -1220,13 +1220,13 @@ axq_busy_setup(struct axq_port *ap, const char *port, const struct axq_opts *o)
 			err == -EPERM ? ": needs CAP_NET_ADMIN" : "");
 		return 0;
 	}
-	err = axq_napi_get(ap, port);
-	if (err < 0 && o->busy_poll == AXQ_YES) {
-		SL_ERR("%s: busy_poll=yes: the NAPI of %s cannot be deferred "
-		       "(%s)",
-		       port, ap->ifname, sl_strerror(err));
-		return err;
-	}
+	/* the socket busy polls even when the device's NAPI cannot be
+	 * deferred from here (no CAP_NET_ADMIN: the host's to set) */
+	if (axq_napi_get(ap, port) < 0)
+		SL_NOTICE("%s: busy polling on %s without deferring its NAPI "
+			  "(napi_defer_hard_irqs, gro_flush_timeout are the "
+			  "host's to set)",
+			  port, ap->ifname);
 	/* RX busy polls once the socket has a NAPI id (axq_napi_probe) */
 	ap->rxq.busy_wanted = ap->txq.busy_poll = true;
 	return 0;
