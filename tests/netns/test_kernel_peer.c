@@ -1585,7 +1585,7 @@ axq2_side_init(void)
 }
 
 /* Run a shell command (in the peer netns when peer); it must succeed. */
-static void
+static void __attribute__((format(printf, 2, 3)))
 sh(bool peer, const char *fmt, ...)
 {
 	char cmd[512], full[640];
