@@ -21,6 +21,7 @@ help:
 	@echo "make bench      run every benchmark against its peer (bench/results/)"
 	@echo "make bench-NAME run one benchmark group (e.g. bench-core)"
 	@echo "make bench-afxdp net_af_xdp vs testpmd's on a veth (root, dpdk-testpmd)"
+	@echo "make bench-lookup FIB, hash and graph walk vs rte_fib/rte_fib6, rte_hash, rte_graph"
 	@echo "make asan       AddressSanitizer+UBSan debug build running all tests"
 	@echo "make clang      build with clang and run the unit tests"
 	@echo "make format     reformat the sources; format-check only checks"

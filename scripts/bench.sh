@@ -7,7 +7,7 @@ set -euo pipefail
 
 build=${1:?usage: bench.sh BUILD_DIR all|GROUP...}
 shift
-groups=(core memif afxdp)
+groups=(core memif afxdp lookup)
 
 run_group() {
 	local g=$1 exe rc
@@ -40,6 +40,25 @@ run_group() {
 			return 0
 		fi
 		return "$rc"
+	fi
+	if [ "$g" = lookup ]; then
+		# three executables (FIB, hash, graph walk), one result file
+		mkdir -p bench/results
+		echo "=== bench-$g"
+		parts=()
+		for p in fib hash graph; do
+			exe="$build/bench/bench-lookup-$p"
+			if [ ! -x "$exe" ]; then
+				echo "bench: $exe was not built (is libdpdk-dev installed and -Dbench=true?)" >&2
+				return 1
+			fi
+			"$exe" --out "bench/results/lookup-$p.json"
+			parts+=("bench/results/lookup-$p.json")
+		done
+		python3 bench/merge.py lookup bench/results/lookup.json "${parts[@]}"
+		rm -f "${parts[@]}"
+		python3 bench/plot.py bench/results/lookup.json || true
+		return 0
 	fi
 	exe="$build/bench/bench-$g"
 	if [ ! -x "$exe" ]; then

@@ -13,6 +13,8 @@ PKGS=(
 	# net_af_xdp: AF_XDP sockets (libxdp), XDP loading (libbpf), clang's
 	# BPF target (llvm) and the UAPI headers for bpf/steer.bpf.c
 	libxdp-dev libbpf-dev llvm linux-libc-dev
+	# graph capture files (lib/graph) and reading them back in its tests
+	libpcap-dev tcpdump
 	# benchmark peers (DPDK is never linked into the library)
 	libdpdk-dev
 	# interop and memif benchmark peers: dpdk-testpmd (Debian ships it in

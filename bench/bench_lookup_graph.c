@@ -1,0 +1,573 @@
+/*
+ * bench-lookup-graph: sluice's graph walk side by side with DPDK's
+ * rte_graph, in one process, on the same pinned CPU.
+ *
+ * Each side has the same chains, registered from constructors: a source
+ * that copies its side's free burst of mbuf-like objects (64 bytes each)
+ * into the next node's buffer (stream get/put), 3 to 5 worker nodes that
+ * each increment one field of every object and hand the burst on with a
+ * stream move (sl_node_next_stream_move / rte_node_next_stream_move) or,
+ * in the x1 rows, enqueue the objects one by one, and a sink that gives
+ * the burst back. One walk moves one burst from the source to the sink;
+ * a row reports cycles per packet per walk.
+ *
+ * Fairness rules kept here (see docs/performance.md):
+ * - every node body is one macro instantiated for both libraries, so both
+ *   run exactly the same harness code, calling their inline fast paths;
+ * - the burst size and the x1 switch reach the nodes through globals, the
+ *   same for both sides;
+ * - both sides keep their per-node statistics (calls, objects, cycles):
+ *   Debian's DPDK is built with RTE_LIBRTE_GRAPH_STATS, and sluice always
+ *   counts;
+ * - the free burst moves over one page, 64 bytes per walk, so that no
+ *   side gets a lucky or unlucky placement of its copies (struct bpool);
+ * - a repetition alternates short chunks of walks of each side (ABBA) and
+ *   keeps each side's median chunk; the median of the repetitions is
+ *   reported;
+ * - after each row every object's fields are summed and checked against
+ *   the number of walks: a side that lost or repeated an object gets NAN.
+ *
+ * Exit status: 0, 1 when a row has no valid value, 2 on bad usage,
+ * 77 when DPDK's EAL cannot start here.
+ */
+#define ALLOW_EXPERIMENTAL_API 1
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_graph.h>
+#include <rte_graph_worker.h>
+#include <rte_version.h>
+
+#include "sluice/sl_graph.h"
+#include "sluice/sl_thread.h"
+#include "sluice/sl_time.h"
+
+#include "bench_common.h"
+
+#define BURST_MAX 256u
+#define POOL_OBJS BURST_MAX /* objects per side: one burst */
+/* The free objects' array moves by 64 bytes per walk over one page. */
+#define POOL_ROT_SLOTS (4096u / sizeof(void *))
+#define POOL_ROT_STEP (64u / sizeof(void *))
+#define WORKERS_MAX 5u
+
+/*
+ * A repetition runs CHUNKS short chunks per side, alternating, and keeps
+ * the median chunk: a chunk is well under a scheduler time slice, so on a
+ * shared machine most chunks run undisturbed and the median ignores the
+ * ones that were not.
+ */
+#define CHUNKS 64u
+
+/* Packets per repetition and side (normal, --quick). */
+#define PKTS (UINT64_C(1) << 23)
+#define PKTS_QUICK (UINT64_C(1) << 16)
+
+static const char *const prog = "bench-lookup-graph";
+
+/* An mbuf-like object: worker i increments f[i]. */
+struct bobj {
+	uint64_t id;
+	uint32_t f[WORKERS_MAX + 1];
+	uint8_t pad[64 - 8 - 4 * (WORKERS_MAX + 1)];
+} __attribute__((aligned(64)));
+
+SL_STATIC_ASSERT(sizeof(struct bobj) == 64, "one object per cache line");
+
+/*
+ * A side's free objects: one burst, which the source takes whole and the
+ * sink gives back. The sink writes it 64 bytes further than the source
+ * read it, going round one page: where the copies' source and destination
+ * sit relative to each other changes their cost (4K aliasing), and a fixed
+ * place would let the heap layout favour one side. Rotating gives both
+ * sides every placement.
+ */
+struct bpool {
+	void *slots[POOL_ROT_SLOTS + POOL_OBJS];
+	unsigned rot; /* the objects are slots[rot, rot + n) */
+	unsigned n;
+	struct bobj *mem;
+};
+
+/* What the nodes read: set before a row, the same for both sides. */
+static unsigned bench_burst = BURST_MAX;
+static int bench_x1;
+
+static struct bpool pool_sl, pool_rte;
+
+/*
+ * The node bodies of one side. P: prefix; G, N: the graph and node types;
+ * GET, PUT, MOVE, X1: the side's stream get/put, stream move and
+ * enqueue-one functions.
+ */
+#define DEFINE_NODES(P, G, N, GET, PUT, MOVE, X1)                              \
+	static uint16_t P##_src(G *g, N *node, void **objs, uint16_t n)        \
+	{                                                                      \
+		unsigned b = bench_burst;                                      \
+		void **room = GET(g, node, 0, (uint16_t)b);                    \
+                                                                               \
+		(void)objs;                                                    \
+		(void)n;                                                       \
+		memcpy(room, &pool_##P.slots[pool_##P.rot],                    \
+		       b * sizeof(void *));                                    \
+		pool_##P.n -= b;                                               \
+		PUT(g, node, 0, (uint16_t)b);                                  \
+		return (uint16_t)b;                                            \
+	}                                                                      \
+	static uint16_t P##_sink(G *g, N *node, void **objs, uint16_t n)       \
+	{                                                                      \
+		(void)g;                                                       \
+		(void)node;                                                    \
+		pool_##P.rot =                                                 \
+			(pool_##P.rot + POOL_ROT_STEP) % POOL_ROT_SLOTS;       \
+		memcpy(&pool_##P.slots[pool_##P.rot], objs,                    \
+		       n * sizeof(void *));                                    \
+		pool_##P.n += n;                                               \
+		return n;                                                      \
+	}                                                                      \
+	DEFINE_WORKER(P, G, N, MOVE, X1, 1)                                    \
+	DEFINE_WORKER(P, G, N, MOVE, X1, 2)                                    \
+	DEFINE_WORKER(P, G, N, MOVE, X1, 3)                                    \
+	DEFINE_WORKER(P, G, N, MOVE, X1, 4)                                    \
+	DEFINE_WORKER(P, G, N, MOVE, X1, 5)
+
+#define DEFINE_WORKER(P, G, N, MOVE, X1, I)                                    \
+	static uint16_t P##_w##I(G *g, N *node, void **objs, uint16_t n)       \
+	{                                                                      \
+		uint16_t i;                                                    \
+                                                                               \
+		if (bench_x1) {                                                \
+			for (i = 0; i < n; i++) {                              \
+				((struct bobj *)objs[i])->f[I]++;              \
+				X1(g, node, 0, objs[i]);                       \
+			}                                                      \
+			return n;                                              \
+		}                                                              \
+		for (i = 0; i < n; i++)                                        \
+			((struct bobj *)objs[i])->f[I]++;                      \
+		MOVE(g, node, 0);                                              \
+		return n;                                                      \
+	}
+
+DEFINE_NODES(sl, struct sl_graph, struct sl_node, sl_node_next_stream_get,
+	     sl_node_next_stream_put, sl_node_next_stream_move,
+	     sl_node_enqueue_x1)
+DEFINE_NODES(rte, struct rte_graph, struct rte_node, rte_node_next_stream_get,
+	     rte_node_next_stream_put, rte_node_next_stream_move,
+	     rte_node_enqueue_x1)
+
+/*
+ * Registration. Chain L (3, 4, 5 workers) of side S is S<L>_src ->
+ * S<L>_w1 -> ... -> S<L>_w<L> -> S<L>_sink, built from the pattern
+ * "S<L>_*". rte_node_register ends in a flexible array, initialised here as
+ * DPDK documents it: a GNU extension that -Wpedantic reports.
+ */
+#define SL_REG(var, fl, fn, nx)                                                \
+	static struct sl_node_register var = {                                 \
+		.name = #var,                                                  \
+		.flags = fl,                                                   \
+		.process = fn,                                                 \
+		.next_nodes = {nx},                                            \
+	};                                                                     \
+	SL_NODE_REGISTER(var)
+
+#if defined(__clang__)
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wgnu-flexible-array-initializer"
+#pragma clang diagnostic ignored "-Wpedantic"
+#elif defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpedantic"
+#endif
+#define RTE_REG(var, fl, fn, nx)                                               \
+	static struct rte_node_register var = {                                \
+		.name = #var,                                                  \
+		.flags = fl,                                                   \
+		.process = fn,                                                 \
+		.nb_edges = 1,                                                 \
+		.next_nodes = {nx},                                            \
+	};                                                                     \
+	RTE_NODE_REGISTER(var)
+#define RTE_REG_END(var, fn)                                                   \
+	static struct rte_node_register var = {                                \
+		.name = #var,                                                  \
+		.process = fn,                                                 \
+	};                                                                     \
+	RTE_NODE_REGISTER(var)
+
+/* chain 3 */
+SL_REG(sl3_src, SL_NODE_F_SOURCE, sl_src, "sl3_w1")
+SL_REG(sl3_w1, 0, sl_w1, "sl3_w2")
+SL_REG(sl3_w2, 0, sl_w2, "sl3_w3")
+SL_REG(sl3_w3, 0, sl_w3, "sl3_sink")
+SL_REG(sl3_sink, 0, sl_sink, NULL)
+RTE_REG(rte3_src, RTE_NODE_SOURCE_F, rte_src, "rte3_w1")
+RTE_REG(rte3_w1, 0, rte_w1, "rte3_w2")
+RTE_REG(rte3_w2, 0, rte_w2, "rte3_w3")
+RTE_REG(rte3_w3, 0, rte_w3, "rte3_sink")
+RTE_REG_END(rte3_sink, rte_sink)
+/* chain 4 */
+SL_REG(sl4_src, SL_NODE_F_SOURCE, sl_src, "sl4_w1")
+SL_REG(sl4_w1, 0, sl_w1, "sl4_w2")
+SL_REG(sl4_w2, 0, sl_w2, "sl4_w3")
+SL_REG(sl4_w3, 0, sl_w3, "sl4_w4")
+SL_REG(sl4_w4, 0, sl_w4, "sl4_sink")
+SL_REG(sl4_sink, 0, sl_sink, NULL)
+RTE_REG(rte4_src, RTE_NODE_SOURCE_F, rte_src, "rte4_w1")
+RTE_REG(rte4_w1, 0, rte_w1, "rte4_w2")
+RTE_REG(rte4_w2, 0, rte_w2, "rte4_w3")
+RTE_REG(rte4_w3, 0, rte_w3, "rte4_w4")
+RTE_REG(rte4_w4, 0, rte_w4, "rte4_sink")
+RTE_REG_END(rte4_sink, rte_sink)
+/* chain 5 */
+SL_REG(sl5_src, SL_NODE_F_SOURCE, sl_src, "sl5_w1")
+SL_REG(sl5_w1, 0, sl_w1, "sl5_w2")
+SL_REG(sl5_w2, 0, sl_w2, "sl5_w3")
+SL_REG(sl5_w3, 0, sl_w3, "sl5_w4")
+SL_REG(sl5_w4, 0, sl_w4, "sl5_w5")
+SL_REG(sl5_w5, 0, sl_w5, "sl5_sink")
+SL_REG(sl5_sink, 0, sl_sink, NULL)
+RTE_REG(rte5_src, RTE_NODE_SOURCE_F, rte_src, "rte5_w1")
+RTE_REG(rte5_w1, 0, rte_w1, "rte5_w2")
+RTE_REG(rte5_w2, 0, rte_w2, "rte5_w3")
+RTE_REG(rte5_w3, 0, rte_w3, "rte5_w4")
+RTE_REG(rte5_w4, 0, rte_w4, "rte5_w5")
+RTE_REG(rte5_w5, 0, rte_w5, "rte5_sink")
+RTE_REG_END(rte5_sink, rte_sink)
+#if defined(__clang__)
+#pragma clang diagnostic pop
+#elif defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+
+/* Timed walks. @return cycles per packet. */
+#define DEFINE_RUN(fn, G, walk)                                                \
+	static __attribute__((noinline)) double fn(G *g, uint64_t walks)       \
+	{                                                                      \
+		uint64_t i, t0, t1;                                            \
+                                                                               \
+		BENCH_OPAQUE(walks);                                           \
+		t0 = sl_tsc();                                                 \
+		for (i = 0; i < walks; i++)                                    \
+			walk(g);                                               \
+		t1 = sl_tsc();                                                 \
+		return (double)(t1 - t0) / (double)(walks * bench_burst);      \
+	}
+
+DEFINE_RUN(run_sl, struct sl_graph, sl_graph_walk)
+DEFINE_RUN(run_rte, struct rte_graph, rte_graph_walk)
+
+/* Everything one run needs. */
+struct bench {
+	struct bench_opts opts;
+	struct bench_report report;
+	int cpu;
+	uint64_t pkts;
+	struct sl_graph *sg[WORKERS_MAX + 1]; /* by chain length */
+	struct rte_graph *rg[WORKERS_MAX + 1];
+	unsigned failures;
+};
+
+static void
+fail(struct bench *b, const char *what, const char *why)
+{
+	fprintf(stderr, "%s: %s: %s\n", prog, what, why);
+	b->failures++;
+}
+
+static int
+pool_init(struct bpool *p)
+{
+	unsigned i;
+
+	p->mem = aligned_alloc(4096, POOL_OBJS * sizeof(struct bobj));
+	if (p->mem == NULL)
+		return -ENOMEM;
+	memset(p->mem, 0, POOL_OBJS * sizeof(struct bobj));
+	for (i = 0; i < POOL_OBJS; i++)
+		p->mem[i].id = i;
+	return 0;
+}
+
+/* Start a row: burst objects with zero fields, at the start of a page. */
+static void
+pool_fill(struct bpool *p, unsigned burst)
+{
+	unsigned i;
+
+	for (i = 0; i < POOL_OBJS; i++)
+		memset(p->mem[i].f, 0, sizeof(p->mem[i].f));
+	for (i = 0; i < burst; i++)
+		p->slots[i] = &p->mem[i];
+	p->rot = 0;
+	p->n = burst;
+}
+
+/* Every object went through workers 1..len once per walk, nothing lost. */
+static bool
+pool_check(const struct bpool *p, unsigned len, uint64_t walks)
+{
+	uint64_t sum[WORKERS_MAX + 1] = {0};
+	uint8_t seen[POOL_OBJS] = {0};
+	unsigned i, k;
+
+	if (p->n != bench_burst)
+		return false;
+	for (i = 0; i < p->n; i++) {
+		const struct bobj *o = p->slots[p->rot + i];
+
+		if (o < p->mem || o >= p->mem + bench_burst || seen[o->id]++)
+			return false;
+	}
+	for (i = 0; i < POOL_OBJS; i++)
+		for (k = 0; k <= WORKERS_MAX; k++)
+			sum[k] += p->mem[i].f[k];
+	for (k = 0; k <= WORKERS_MAX; k++)
+		if (sum[k] != (k >= 1 && k <= len ? walks * bench_burst : 0))
+			return false;
+	return true;
+}
+
+static void
+fill_nan(double *v, unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		v[i] = NAN;
+}
+
+static void
+row(struct bench *b, unsigned len, unsigned burst, int x1)
+{
+	double s[BENCH_MAX_REPS], p[BENCH_MAX_REPS];
+	double cs[CHUNKS], cp[CHUNKS];
+	unsigned reps = b->opts.reps, i, c, k;
+	uint64_t walks = b->pkts / burst / CHUNKS + 1, warm = walks * 4;
+	uint64_t sl_walks = 0, rte_walks = 0;
+	struct sl_graph *sg = b->sg[len];
+	struct rte_graph *rg = b->rg[len];
+	char name[BENCH_CASE_LEN];
+
+	snprintf(name, sizeof(name), "graph walk %u nodes%s, burst %u", len,
+		 x1 ? " x1 enqueue" : "", burst);
+	fill_nan(s, reps);
+	fill_nan(p, reps);
+	if (sg == NULL || rg == NULL) {
+		fail(b, name, "a graph is missing");
+		goto report;
+	}
+	bench_burst = burst;
+	bench_x1 = x1;
+	pool_fill(&pool_sl, burst);
+	pool_fill(&pool_rte, burst);
+	for (i = 0; i < reps; i++) {
+		(void)run_sl(sg, warm);
+		(void)run_rte(rg, warm);
+		sl_walks += warm;
+		rte_walks += warm;
+		/* short chunks, alternating sides (ABBA), medians per side */
+		for (c = 0; c < CHUNKS; c++) {
+			for (k = 0; k < 2; k++) {
+				if ((k == 0) == ((c + i) % 2 == 0))
+					cs[c] = run_sl(sg, walks);
+				else
+					cp[c] = run_rte(rg, walks);
+			}
+		}
+		sl_walks += CHUNKS * walks;
+		rte_walks += CHUNKS * walks;
+		s[i] = bench_median(cs, CHUNKS);
+		p[i] = bench_median(cp, CHUNKS);
+	}
+	if (!pool_check(&pool_sl, len, sl_walks)) {
+		fail(b, name, "sluice lost or repeated objects");
+		fill_nan(s, reps);
+	}
+	if (!pool_check(&pool_rte, len, rte_walks)) {
+		fail(b, name, "rte_graph lost or repeated objects");
+		fill_nan(p, reps);
+	}
+report:
+	if (bench_report_add(&b->report, name, "cycles/pkt",
+			     BENCH_LOWER_IS_BETTER, "rte_graph", s, p,
+			     reps) < 0)
+		fail(b, name, "out of memory");
+}
+
+static void
+graphs_create(struct bench *b)
+{
+	char pat[16], gname[32];
+	const char *pats[1] = {pat};
+	struct rte_graph_param prm = {
+		.socket_id = SOCKET_ID_ANY,
+		.nb_node_patterns = 1,
+		.node_patterns = pats,
+	};
+	unsigned len;
+
+	for (len = 3; len <= WORKERS_MAX; len++) {
+		snprintf(pat, sizeof(pat), "sl%u_*", len);
+		snprintf(gname, sizeof(gname), "bench-sl%u", len);
+		b->sg[len] = sl_graph_create(gname, pats, 1);
+		if (b->sg[len] == NULL)
+			fail(b, "sl_graph_create", sl_graph_last_error());
+		snprintf(pat, sizeof(pat), "rte%u_*", len);
+		snprintf(gname, sizeof(gname), "bench-rte%u", len);
+		if (rte_graph_create(gname, &prm) == RTE_GRAPH_ID_INVALID) {
+			fail(b, "rte_graph_create", rte_strerror(rte_errno));
+			continue;
+		}
+		b->rg[len] = rte_graph_lookup(gname);
+		if (b->rg[len] == NULL)
+			fail(b, "rte_graph_lookup", rte_strerror(rte_errno));
+	}
+}
+
+static void
+graphs_destroy(struct bench *b)
+{
+	unsigned len;
+
+	for (len = 3; len <= WORKERS_MAX; len++) {
+		sl_graph_destroy(b->sg[len]);
+		if (b->rg[len] != NULL)
+			(void)rte_graph_destroy(
+				rte_graph_from_name(b->rg[len]->name));
+	}
+}
+
+/* EAL's runtime directory when rte_eal_init() did not tell us. */
+static void
+eal_runtime_dir_guess(char *buf, size_t len, const char *prefix)
+{
+	const char *base = "/var/run";
+
+	if (geteuid() != 0) {
+		base = getenv("XDG_RUNTIME_DIR");
+		if (base == NULL)
+			base = "/tmp";
+	}
+	snprintf(buf, len, "%s/dpdk/%s", base, prefix);
+}
+
+static int
+eal_start(struct bench *b, char *prefix, size_t plen, char *rundir, size_t rlen)
+{
+	char lcores[16];
+	char *argv[16];
+	int argc = 0;
+
+	snprintf(prefix, plen, "sluice-bench-graph-%d", (int)getpid());
+	snprintf(lcores, sizeof(lcores), "%d", b->cpu);
+	argv[argc++] = (char *)prog;
+	argv[argc++] = (char *)"--no-huge";
+	argv[argc++] = (char *)"--no-pci";
+	argv[argc++] = (char *)"-m";
+	argv[argc++] = (char *)"128";
+	argv[argc++] = (char *)"--file-prefix";
+	argv[argc++] = prefix;
+	argv[argc++] = (char *)"-l";
+	argv[argc++] = lcores;
+	argv[argc++] = (char *)"--log-level=error";
+	argv[argc++] = (char *)"--no-telemetry";
+	argv[argc] = NULL;
+
+	eal_runtime_dir_guess(rundir, rlen, prefix);
+	if (rte_eal_init(argc, argv) < 0) {
+		fprintf(stderr,
+			"%s: DPDK's rte_eal_init failed: %s (EAL args: "
+			"--no-huge --no-pci -m 128 --file-prefix %s -l %s); "
+			"skipping\n",
+			prog, rte_strerror(rte_errno), prefix, lcores);
+		return -1;
+	}
+	if (rte_eal_get_runtime_dir()[0] != '\0')
+		snprintf(rundir, rlen, "%s", rte_eal_get_runtime_dir());
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct bench b;
+	char prefix[64], rundir[512];
+	int err;
+
+	err = bench_parse_args(argc, argv, "bench/results/lookup-graph.json",
+			       &b.opts);
+	if (err != 0)
+		return err > 0 ? 0 : 2;
+	b.pkts = b.opts.quick ? PKTS_QUICK : PKTS;
+
+	/* choose the CPU before EAL narrows this thread's affinity */
+	b.cpu = sl_cpu_nth(1);
+	if (b.cpu < 0)
+		b.cpu = sl_cpu_nth(0) >= 0 ? sl_cpu_nth(0) : 0;
+	if (eal_start(&b, prefix, sizeof(prefix), rundir, sizeof(rundir)) < 0) {
+		(void)bench_rm_rf(rundir);
+		return 77;
+	}
+	err = sl_cpu_pin(b.cpu);
+	if (err < 0)
+		fprintf(stderr, "%s: cannot pin to CPU %d: %s\n", prog, b.cpu,
+			sl_strerror(err));
+	if (pool_init(&pool_sl) < 0 || pool_init(&pool_rte) < 0) {
+		fprintf(stderr, "%s: out of memory\n", prog);
+		return 1;
+	}
+	graphs_create(&b);
+
+	bench_report_init(&b.report, "lookup-graph");
+	bench_report_note_num(&b.report, "reps", b.opts.reps);
+	bench_report_note_str(&b.report, "quick", b.opts.quick ? "yes" : "no");
+	bench_report_note_num(&b.report, "cpu", b.cpu);
+	bench_report_note_str(&b.report, "peer", rte_version());
+	bench_report_note_num(&b.report, "pkts_per_rep", (double)b.pkts);
+	bench_report_note_str(
+		&b.report, "chain",
+		"source (stream get/put from a free stack) -> N workers "
+		"(increment one field of each 64-byte object; stream move, "
+		"or x1 enqueue per object) -> sink (back to the stack); "
+		"per-node statistics on for both");
+
+	printf("%s: %s, CPU %d, %u repetitions%s, TSC %.3f GHz\n", prog,
+	       rte_version(), b.cpu, b.opts.reps,
+	       b.opts.quick ? " (quick)" : "", (double)sl_tsc_hz() / 1e9);
+	fflush(stdout);
+
+	row(&b, 3, 256, 0);
+	row(&b, 4, 256, 0);
+	row(&b, 5, 256, 0);
+	row(&b, 4, 32, 0);
+	row(&b, 4, 256, 1);
+
+	graphs_destroy(&b);
+	free(pool_sl.mem);
+	free(pool_rte.mem);
+	rte_eal_cleanup();
+	err = bench_rm_rf(rundir);
+	if (err < 0)
+		fprintf(stderr, "%s: cannot remove %s: %s\n", prog, rundir,
+			strerror(-err));
+
+	bench_report_print(&b.report, stdout);
+	err = bench_report_write_json(&b.report, b.opts.out);
+	if (err == 0)
+		printf("%s: results in %s\n", prog, b.opts.out);
+	if (bench_report_check(&b.report) != 0 || b.failures != 0 || err < 0) {
+		bench_report_fini(&b.report);
+		return 1;
+	}
+	bench_report_fini(&b.report);
+	return 0;
+}
