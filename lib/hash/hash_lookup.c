@@ -194,7 +194,8 @@ bulk_tmpl(const struct sl_hash *h, const void *const *keys,
 		/* the record, or (no match) the bucket itself: nothing new */
 		sl_prefetch0(select_ptr(m != 0, rec, b));
 		if (hash_rec_size(klen) > SL_CACHE_LINE)
-			sl_prefetch0(rec + SL_CACHE_LINE);
+			sl_prefetch0(
+				select_ptr(m != 0, rec + SL_CACHE_LINE, b));
 		have |= (uint64_t)(m != 0) << i;
 		if (unlikely(m == 0 && ovf != 0)) {
 			/* keys of this bucket live in their other bucket */

@@ -12,6 +12,11 @@
  * - A record is written only after a release fence: a reader that reads a
  *   word written there for a reused key also sees the version change of
  *   the bucket the old key was deleted from, and retries.
+ * - A bucket's overflow count (keys of this primary bucket that live in
+ *   their alternative bucket) goes up before such a key is published there
+ *   or leaves the primary bucket, and down only after the key is gone from
+ *   the alternative bucket: a reader that sees a count of 0 and no match
+ *   in the primary bucket has seen the key absent.
  */
 #define SL_LOG_MODULE "hash"
 #include <errno.h>
@@ -320,8 +325,7 @@ sl_hash_del_with_hash(struct sl_hash *h, const void *key, uint32_t hv)
 	sig_set(b, slot, HASH_SIG_EMPTY);
 	ver_end(b);
 	if (in_alt_get(b, slot)) {
-		/* gone from its alternative bucket: uncount it in the primary
-		 */
+		/* gone from its alternative bucket: uncount it */
 		struct hash_bucket *p = &h->buckets[hash_alt(bkt, hash_sig(hv),
 							     h->bucket_mask)];
 
