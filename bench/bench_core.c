@@ -43,6 +43,7 @@
 #include "sluice/sl_time.h"
 
 #include "bench_common.h"
+#include "bench_eal.h"
 
 #define RING_SIZE 4096u
 #define POOL_N 8192u
@@ -457,69 +458,12 @@ row_mempool(struct bench *b)
 		fail(b, name, "out of memory");
 }
 
-/* EAL's runtime directory when rte_eal_init() did not tell us. */
-static void
-eal_runtime_dir_guess(char *buf, size_t len, const char *prefix)
-{
-	const char *base = "/var/run";
-
-	if (geteuid() != 0) {
-		base = getenv("XDG_RUNTIME_DIR");
-		if (base == NULL)
-			base = "/tmp";
-	}
-	snprintf(buf, len, "%s/dpdk/%s", base, prefix);
-}
-
-static int
-eal_start(struct bench *b, char *prefix, size_t plen, char *rundir, size_t rlen)
-{
-	char lcores[32], main_lcore[16];
-	char *argv[16];
-	int argc = 0, ret;
-
-	snprintf(prefix, plen, "sluice-bench-%d", (int)getpid());
-	if (b->prod_cpu >= 0)
-		snprintf(lcores, sizeof(lcores), "%d,%d", b->prod_cpu, b->cpu);
-	else
-		snprintf(lcores, sizeof(lcores), "%d", b->cpu);
-	snprintf(main_lcore, sizeof(main_lcore), "%d", b->cpu);
-	argv[argc++] = (char *)"bench-core";
-	argv[argc++] = (char *)"--no-huge";
-	argv[argc++] = (char *)"--no-pci";
-	argv[argc++] = (char *)"-m";
-	argv[argc++] = (char *)"256";
-	argv[argc++] = (char *)"--file-prefix";
-	argv[argc++] = prefix;
-	argv[argc++] = (char *)"-l";
-	argv[argc++] = lcores;
-	argv[argc++] = (char *)"--main-lcore";
-	argv[argc++] = main_lcore;
-	argv[argc++] = (char *)"--log-level=error";
-	argv[argc++] = (char *)"--no-telemetry";
-	argv[argc] = NULL;
-
-	eal_runtime_dir_guess(rundir, rlen, prefix);
-	ret = rte_eal_init(argc, argv);
-	if (ret < 0) {
-		fprintf(stderr,
-			"%s: DPDK's rte_eal_init failed: %s (EAL args: "
-			"--no-huge --no-pci -m 256 --file-prefix %s -l %s "
-			"--main-lcore %s); skipping\n",
-			prog, rte_strerror(rte_errno), prefix, lcores,
-			main_lcore);
-		return -1;
-	}
-	if (rte_eal_get_runtime_dir()[0] != '\0')
-		snprintf(rundir, rlen, "%s", rte_eal_get_runtime_dir());
-	return 0;
-}
-
 int
 main(int argc, char **argv)
 {
 	static struct bench b;
-	char prefix[64], rundir[512], buf[128];
+	char lcores[32], buf[128];
+	struct bench_eal eal;
 	unsigned i;
 	int err;
 
@@ -540,10 +484,12 @@ main(int argc, char **argv)
 		b.prod_cpu = -1;
 	}
 
-	if (eal_start(&b, prefix, sizeof(prefix), rundir, sizeof(rundir)) < 0) {
-		(void)bench_rm_rf(rundir);
+	if (b.prod_cpu >= 0)
+		snprintf(lcores, sizeof(lcores), "%d,%d", b.prod_cpu, b.cpu);
+	else
+		snprintf(lcores, sizeof(lcores), "%d", b.cpu);
+	if (bench_eal_start(&eal, prog, lcores, b.cpu, 256) < 0)
 		return 77;
-	}
 	err = sl_cpu_pin(b.cpu);
 	if (err < 0)
 		fprintf(stderr, "%s: cannot pin to CPU %d: %s\n", prog, b.cpu,
@@ -591,11 +537,7 @@ main(int argc, char **argv)
 	row_mempool(&b);
 
 	sl_thread_unregister();
-	rte_eal_cleanup();
-	err = bench_rm_rf(rundir);
-	if (err < 0)
-		fprintf(stderr, "%s: cannot remove %s: %s\n", prog, rundir,
-			strerror(-err));
+	bench_eal_stop(&eal, prog);
 
 	bench_report_print(&b.report, stdout);
 	err = bench_report_write_json(&b.report, b.opts.out);

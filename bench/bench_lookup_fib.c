@@ -48,6 +48,7 @@
 #include "sluice/sl_time.h"
 
 #include "bench_common.h"
+#include "bench_eal.h"
 
 #define MAX_BURST 64u
 #define DFLT_NH 0x7fffff00u /* fits both entry sizes */
@@ -722,54 +723,15 @@ run6(struct bench *b, bool compact)
 /* ---- EAL ------------------------------------------------------------------
  */
 
-/* EAL's runtime directory when rte_eal_init() did not tell us. */
-static void
-eal_runtime_dir_guess(char *buf, size_t len, const char *prefix)
-{
-	const char *base = "/var/run";
-
-	if (geteuid() != 0) {
-		base = getenv("XDG_RUNTIME_DIR");
-		if (base == NULL)
-			base = "/tmp";
-	}
-	snprintf(buf, len, "%s/dpdk/%s", base, prefix);
-}
-
+/* EAL, then DPDK's heap of hugepage memory for its FIBs. */
 static int
-eal_start(struct bench *b, char *prefix, size_t plen, char *rundir, size_t rlen)
+eal_start(struct bench *b, struct bench_eal *eal)
 {
 	char lcores[16];
-	char *argv[16];
-	int argc = 0, ret;
 
-	snprintf(prefix, plen, "sluice-bench-fib-%d", (int)getpid());
 	snprintf(lcores, sizeof(lcores), "%d", b->cpu);
-	argv[argc++] = (char *)"bench-lookup-fib";
-	argv[argc++] = (char *)"--no-huge";
-	argv[argc++] = (char *)"--no-pci";
-	argv[argc++] = (char *)"-m";
-	argv[argc++] = (char *)"256";
-	argv[argc++] = (char *)"--file-prefix";
-	argv[argc++] = prefix;
-	argv[argc++] = (char *)"-l";
-	argv[argc++] = lcores;
-	argv[argc++] = (char *)"--log-level=error";
-	argv[argc++] = (char *)"--no-telemetry";
-	argv[argc] = NULL;
-
-	eal_runtime_dir_guess(rundir, rlen, prefix);
-	ret = rte_eal_init(argc, argv);
-	if (ret < 0) {
-		fprintf(stderr,
-			"%s: DPDK's rte_eal_init failed: %s (EAL args: "
-			"--no-huge --no-pci -m 256 --file-prefix %s -l %s); "
-			"skipping\n",
-			prog, rte_strerror(rte_errno), prefix, lcores);
+	if (bench_eal_start(eal, prog, lcores, -1, 256) < 0)
 		return -1;
-	}
-	if (rte_eal_get_runtime_dir()[0] != '\0')
-		snprintf(rundir, rlen, "%s", rte_eal_get_runtime_dir());
 	if (heap_start(b) < 0) {
 		fprintf(stderr,
 			"%s: DPDK's FIBs in its own memory (4 KB "
@@ -784,7 +746,8 @@ int
 main(int argc, char **argv)
 {
 	static struct bench b;
-	char prefix[64], rundir[512], buf[256];
+	char buf[256];
+	struct bench_eal eal;
 	int err;
 
 	err = bench_parse_args(argc, argv, "bench/results/lookup-fib.json",
@@ -798,10 +761,8 @@ main(int argc, char **argv)
 	b.cpu = sl_cpu_nth(1);
 	if (b.cpu < 0)
 		b.cpu = sl_cpu_nth(0) >= 0 ? sl_cpu_nth(0) : 0;
-	if (eal_start(&b, prefix, sizeof(prefix), rundir, sizeof(rundir)) < 0) {
-		(void)bench_rm_rf(rundir);
+	if (eal_start(&b, &eal) < 0)
 		return 77;
-	}
 	err = sl_cpu_pin(b.cpu);
 	if (err < 0)
 		fprintf(stderr, "%s: cannot pin to CPU %d: %s\n", prog, b.cpu,
@@ -865,11 +826,7 @@ main(int argc, char **argv)
 	printf("%s: tables on transparent huge pages: %s\n", prog, b.thp);
 
 	heap_stop(&b);
-	rte_eal_cleanup();
-	err = bench_rm_rf(rundir);
-	if (err < 0)
-		fprintf(stderr, "%s: cannot remove %s: %s\n", prog, rundir,
-			strerror(-err));
+	bench_eal_stop(&eal, prog);
 
 	bench_report_print(&b.report, stdout);
 	err = bench_report_write_json(&b.report, b.opts.out);

@@ -48,6 +48,7 @@
 #include "sluice/sl_time.h"
 
 #include "bench_common.h"
+#include "bench_eal.h"
 
 #define MAX_BULK 64u
 /* Lookups per pass (normal, --quick), a multiple of MAX_BULK. */
@@ -419,57 +420,6 @@ row_lookup(struct bench *b, const struct dataset *d, enum stream_kind kind,
 		fail(b, name, "out of memory");
 }
 
-/* EAL's runtime directory when rte_eal_init() did not tell us. */
-static void
-eal_runtime_dir_guess(char *buf, size_t len, const char *prefix)
-{
-	const char *base = "/var/run";
-
-	if (geteuid() != 0) {
-		base = getenv("XDG_RUNTIME_DIR");
-		if (base == NULL)
-			base = "/tmp";
-	}
-	snprintf(buf, len, "%s/dpdk/%s", base, prefix);
-}
-
-static int
-eal_start(struct bench *b, char *prefix, size_t plen, char *rundir, size_t rlen)
-{
-	char lcores[16];
-	char *argv[16];
-	int argc = 0, ret;
-
-	snprintf(prefix, plen, "sluice-bench-%d", (int)getpid());
-	snprintf(lcores, sizeof(lcores), "%d", b->cpu);
-	argv[argc++] = (char *)"bench-lookup-hash";
-	argv[argc++] = (char *)"--no-huge";
-	argv[argc++] = (char *)"--no-pci";
-	argv[argc++] = (char *)"-m";
-	argv[argc++] = (char *)"512";
-	argv[argc++] = (char *)"--file-prefix";
-	argv[argc++] = prefix;
-	argv[argc++] = (char *)"-l";
-	argv[argc++] = lcores;
-	argv[argc++] = (char *)"--log-level=error";
-	argv[argc++] = (char *)"--no-telemetry";
-	argv[argc] = NULL;
-
-	eal_runtime_dir_guess(rundir, rlen, prefix);
-	ret = rte_eal_init(argc, argv);
-	if (ret < 0) {
-		fprintf(stderr,
-			"%s: DPDK's rte_eal_init failed: %s (EAL args: "
-			"--no-huge --no-pci -m 512 --file-prefix %s -l %s); "
-			"skipping\n",
-			prog, rte_strerror(rte_errno), prefix, lcores);
-		return -1;
-	}
-	if (rte_eal_get_runtime_dir()[0] != '\0')
-		snprintf(rundir, rlen, "%s", rte_eal_get_runtime_dir());
-	return 0;
-}
-
 static void
 run_dataset(struct bench *b, uint32_t key_len, uint32_t entries)
 {
@@ -500,7 +450,8 @@ int
 main(int argc, char **argv)
 {
 	static struct bench b;
-	char prefix[64], rundir[512], buf[160];
+	char lcores[16], buf[160];
+	struct bench_eal eal;
 	int err;
 
 	err = bench_parse_args(argc, argv, "bench/results/lookup-hash.json",
@@ -512,10 +463,9 @@ main(int argc, char **argv)
 	b.cpu = sl_cpu_nth(1);
 	if (b.cpu < 0)
 		b.cpu = sl_cpu_nth(0) >= 0 ? sl_cpu_nth(0) : 0;
-	if (eal_start(&b, prefix, sizeof(prefix), rundir, sizeof(rundir)) < 0) {
-		(void)bench_rm_rf(rundir);
+	snprintf(lcores, sizeof(lcores), "%d", b.cpu);
+	if (bench_eal_start(&eal, prog, lcores, -1, 512) < 0)
 		return 77;
-	}
 	err = sl_cpu_pin(b.cpu);
 	if (err < 0)
 		fprintf(stderr, "%s: cannot pin to CPU %d: %s\n", prog, b.cpu,
@@ -560,11 +510,7 @@ main(int argc, char **argv)
 		run_dataset(&b, 4, 1u << 20);
 	}
 
-	rte_eal_cleanup();
-	err = bench_rm_rf(rundir);
-	if (err < 0)
-		fprintf(stderr, "%s: cannot remove %s: %s\n", prog, rundir,
-			strerror(-err));
+	bench_eal_stop(&eal, prog);
 
 	bench_report_print(&b.report, stdout);
 	err = bench_report_write_json(&b.report, b.opts.out);

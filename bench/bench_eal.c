@@ -1,0 +1,85 @@
+/* DPDK's EAL for the benchmarks (see bench_eal.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+
+#include "bench_common.h"
+#include "bench_eal.h"
+
+/* EAL's runtime directory when rte_eal_init() did not tell us. */
+static void
+eal_runtime_dir_guess(char *buf, size_t len, const char *prefix)
+{
+	const char *base = "/var/run";
+
+	if (geteuid() != 0) {
+		base = getenv("XDG_RUNTIME_DIR");
+		if (base == NULL)
+			base = "/tmp";
+	}
+	snprintf(buf, len, "%s/dpdk/%s", base, prefix);
+}
+
+int
+bench_eal_start(struct bench_eal *e, const char *prog, const char *lcores,
+		int main_lcore, unsigned mem_mb)
+{
+	char mem[16], main_arg[16];
+	char *argv[16];
+	int argc = 0;
+
+	snprintf(e->prefix, sizeof(e->prefix), "sluice-%s-%d", prog,
+		 (int)getpid());
+	snprintf(mem, sizeof(mem), "%u", mem_mb);
+	argv[argc++] = (char *)prog;
+	argv[argc++] = (char *)"--no-huge";
+	argv[argc++] = (char *)"--no-pci";
+	argv[argc++] = (char *)"-m";
+	argv[argc++] = mem;
+	argv[argc++] = (char *)"--file-prefix";
+	argv[argc++] = e->prefix;
+	argv[argc++] = (char *)"-l";
+	argv[argc++] = (char *)lcores;
+	if (main_lcore >= 0) {
+		snprintf(main_arg, sizeof(main_arg), "%d", main_lcore);
+		argv[argc++] = (char *)"--main-lcore";
+		argv[argc++] = main_arg;
+	}
+	argv[argc++] = (char *)"--log-level=error";
+	argv[argc++] = (char *)"--no-telemetry";
+	argv[argc] = NULL;
+
+	eal_runtime_dir_guess(e->rundir, sizeof(e->rundir), e->prefix);
+	if (rte_eal_init(argc, argv) < 0) {
+		fprintf(stderr,
+			"%s: DPDK's rte_eal_init failed: %s (EAL args: "
+			"--no-huge --no-pci -m %s --file-prefix %s -l %s%s%s); "
+			"skipping\n",
+			prog, rte_strerror(rte_errno), mem, e->prefix, lcores,
+			main_lcore >= 0 ? " --main-lcore " : "",
+			main_lcore >= 0 ? main_arg : "");
+		(void)bench_rm_rf(e->rundir);
+		return -1;
+	}
+	if (rte_eal_get_runtime_dir()[0] != '\0')
+		snprintf(e->rundir, sizeof(e->rundir), "%s",
+			 rte_eal_get_runtime_dir());
+	return 0;
+}
+
+void
+bench_eal_stop(struct bench_eal *e, const char *prog)
+{
+	int err;
+
+	rte_eal_cleanup();
+	err = bench_rm_rf(e->rundir);
+	if (err < 0)
+		fprintf(stderr, "%s: cannot remove %s: %s\n", prog, e->rundir,
+			strerror(-err));
+}
