@@ -14,7 +14,7 @@ PKGS=(
 	# BPF target (llvm) and the UAPI headers for bpf/steer.bpf.c
 	libxdp-dev libbpf-dev llvm linux-libc-dev
 	# graph capture files (lib/graph) and reading them back in its tests
-	libpcap-dev tcpdump
+	libpcap-dev libjson-c-dev iperf3 iputils-ping tcpdump
 	# benchmark peers (DPDK is never linked into the library)
 	libdpdk-dev
 	# interop and memif benchmark peers: dpdk-testpmd (Debian ships it in
