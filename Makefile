@@ -17,10 +17,11 @@ all: build
 help:
 	@echo "make            build (release) into $(BUILD)/"
 	@echo "make test       build and run every test; ends with 'N passed, N failed'"
-	@echo "make run        build and run the demonstration"
+	@echo "make run        forward traffic: txgen -> sluice-fwd -> sink over AF_XDP (10 s)"
 	@echo "make bench      run every benchmark against its peer (bench/results/)"
 	@echo "make bench-NAME run one benchmark group (e.g. bench-core)"
 	@echo "make bench-afxdp net_af_xdp vs testpmd's on a veth (root, dpdk-testpmd)"
+	@echo "make bench-fwd  forwarding veth->veth vs testpmd, Linux, XDP redirect (root, dpdk-testpmd)"
 	@echo "make bench-lookup FIB, hash and graph walk vs rte_fib/rte_fib6, rte_hash, rte_graph"
 	@echo "make asan       AddressSanitizer+UBSan debug build running all tests"
 	@echo "make clang      build with clang and run the unit tests"
@@ -41,8 +42,10 @@ test: build $(CLANG_BUILD)/build.ninja
 	ninja -C $(CLANG_BUILD) -j $(JOBS) tests/fuzz/fuzz_memif_msg
 	@bash scripts/run-tests.sh $(BUILD) --also $(CLANG_BUILD) fuzz
 
+# The main job: txgen -> fwd -> sink over AF_XDP in namespaces of its own
+# (scripts/run.py); without root, sluice-fwd's built-in default.
 run: build
-	$(BUILD)/apps/demo/sluice-demo
+	@python3 scripts/run.py $(BUILD)
 
 bench: build
 	@bash scripts/bench.sh $(BUILD) all
