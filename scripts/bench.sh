@@ -7,7 +7,7 @@ set -euo pipefail
 
 build=${1:?usage: bench.sh BUILD_DIR all|GROUP...}
 shift
-groups=(core memif afxdp lookup)
+groups=(core memif afxdp fwd lookup)
 
 run_group() {
 	local g=$1 exe rc
@@ -34,6 +34,21 @@ run_group() {
 		echo "=== bench-$g"
 		rc=0
 		bash bench/afxdp/bench_afxdp.sh --build "$build" \
+			--out "bench/results/$g.json" || rc=$?
+		if [ "$rc" -eq 77 ]; then
+			echo "bench-$g: skipped" >&2
+			return 0
+		fi
+		return "$rc"
+	fi
+	if [ "$g" = fwd ]; then
+		# a script: sl-xdpgen -> veth -> sluice-fwd, testpmd, Linux
+		# forwarding or XDP redirect -> veth -> sl-xdpsink
+		# (bench/fwd/bench_fwd.sh), which draws the plot
+		mkdir -p bench/results
+		echo "=== bench-$g"
+		rc=0
+		bash bench/fwd/bench_fwd.sh --build "$build" \
 			--out "bench/results/$g.json" || rc=$?
 		if [ "$rc" -eq 77 ]; then
 			echo "bench-$g: skipped" >&2

@@ -20,11 +20,7 @@ CPU 1's whole-CPU busy time (/proc/stat) over the window / packets.
 """
 
 import argparse
-import datetime
-import json
-import math
 import os
-import platform
 import re
 import shutil
 import signal
@@ -34,6 +30,16 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                ".."))
+from benchlib import (Procs, busy_frac, cpu_stat, dpdk_version,  # noqa: E402
+                      gen_mpps, json_lines, log, machine, napi_set,
+                      ns_read, other_load, print_table, proc_ticks, read,
+                      row, sh, start_gen, start_sink, start_testpmd,
+                      steal_frac, utc_now, wait_for, wait_idle, wait_up,
+                      window_rate, write_doc, xdp_off)
+from benchlib import xdp_mode as ns_xdp_mode  # noqa: E402
+
 GEN_CPU = 0
 DUT_CPU = 1
 FRAME = 64
@@ -41,162 +47,6 @@ BURST = 32
 RING = 2048
 IDLE_US = 5.0
 G_IP, D_IP = "198.18.0.1", "198.18.0.2"
-
-
-def log(*a):
-    print(*a, file=sys.stderr, flush=True)
-
-
-def sh(*argv, check=True):
-    r = subprocess.run(list(argv), capture_output=True, text=True, timeout=60)
-    if check and r.returncode != 0:
-        raise RuntimeError("%s: %s" % (" ".join(argv), r.stderr.strip()))
-    return r.stdout
-
-
-def read(path):
-    try:
-        with open(path, "rb") as f:
-            return f.read().decode(errors="replace").replace("\r", "")
-    except OSError:
-        return ""
-
-
-def wait_for(cond, timeout, step=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(step)
-    return cond()
-
-
-# ---- CPU time -----------------------------------------------------------------
-
-def cpu_stat():
-    """{cpu: (busy, total, steal)} jiffies per CPU; "all" for the sum.
-    busy = user + nice + system + irq + softirq (not idle, iowait,
-    steal)."""
-    out = {}
-    with open("/proc/stat") as f:
-        for line in f:
-            if not line.startswith("cpu"):
-                break
-            name, *v = line.split()
-            v = [int(x) for x in v[:8]] + [0] * (8 - len(v[:8]))
-            busy = v[0] + v[1] + v[2] + v[5] + v[6]
-            total = sum(v[:8])
-            out["all" if name == "cpu" else int(name[3:])] = (busy, total,
-                                                              v[7])
-    return out
-
-
-def busy_frac(a, b, cpu):
-    db = b[cpu][0] - a[cpu][0]
-    dt = b[cpu][1] - a[cpu][1]
-    return db / dt if dt > 0 else float("nan")
-
-
-def wait_idle(limit=0.15, timeout=10.0):
-    """Wait (bounded) until every CPU is idle; the last busy fraction."""
-    deadline = time.monotonic() + timeout
-    while True:
-        a = cpu_stat()
-        time.sleep(0.5)
-        b = cpu_stat()
-        worst = max(busy_frac(a, b, c) for c in a if c != "all")
-        if worst <= limit or time.monotonic() >= deadline:
-            return worst
-
-
-def proc_ticks():
-    out = {}
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % d) as f:
-                s = f.read()
-            fields = s[s.rindex(")") + 2:].split()
-            out[int(d)] = (int(fields[11]) + int(fields[12]),
-                           s[s.index("(") + 1:s.rindex(")")])
-        except (OSError, ValueError, IndexError):
-            pass
-    return out
-
-
-def other_load(before, after, ours, seconds):
-    """CPUs used by processes that are not ours, and the top three."""
-    hz = os.sysconf("SC_CLK_TCK")
-    used = {}
-    for pid, (t, name) in after.items():
-        if pid in ours or pid == os.getpid():
-            continue
-        d = t - before.get(pid, (0, name))[0]
-        if d > 0:
-            used[name] = used.get(name, 0) + d
-    total = sum(used.values()) / hz / max(seconds, 1e-3)
-    top = sorted(used.items(), key=lambda kv: -kv[1])[:3]
-    return total, ["%s %.2f" % (n, t / hz / max(seconds, 1e-3))
-                   for n, t in top]
-
-
-# ---- processes ------------------------------------------------------------------
-
-class Procs:
-    """Every process we start, so that only they are ever stopped (by PID)."""
-
-    def __init__(self, tmp):
-        self.tmp = tmp
-        self.procs = []
-        self.n = 0
-
-    def start(self, name, argv, env=None):
-        self.n += 1
-        path = os.path.join(self.tmp, "%03d-%s.log" % (self.n, name))
-        err = path[:-4] + ".err"
-        with open(path, "wb") as out, open(err, "wb") as e:
-            p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out,
-                                 stderr=e, env=env)
-        p.logpath, p.errpath, p.name = path, err, name
-        self.procs.append(p)
-        return p
-
-    @staticmethod
-    def stop(p, grace=5.0):
-        if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-            try:
-                p.wait(grace)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait(5)
-        return p.returncode
-
-    def stop_all(self):
-        for p in self.procs:
-            self.stop(p, 3.0)
-        self.procs = [p for p in self.procs if p.poll() is None]
-
-
-def json_lines(text):
-    out = []
-    for line in text.splitlines():
-        if line.startswith("{"):
-            try:
-                out.append(json.loads(line))
-            except ValueError:
-                pass
-    return out
-
-
-def window_rate(samples, key, t0, t1):
-    """Rate of a counter over the samples taken inside [t0, t1]."""
-    s = [x for x in samples if "t" in x and key in x and
-         t0 - 0.02 <= x["t"] <= t1 + 0.02 and not x.get("summary")]
-    if len(s) < 2 or s[-1]["t"] - s[0]["t"] < 0.2:
-        return float("nan")
-    return (s[-1][key] - s[0][key]) / (s[-1]["t"] - s[0]["t"])
 
 
 # ---- the benchmark -----------------------------------------------------------------
@@ -210,18 +60,9 @@ class Bench:
         self.nperf = 0
         self.runs = []
         self.problems = []
-        self.gmac = self.ns_read(a.ns_gen, "/sys/class/net/g0/address")
-        self.dmac = self.ns_read(a.ns_dut, "/sys/class/net/d0/address")
-        self.tp_version = sh("dpkg-query", "-W", "-f=${Version}", "dpdk-dev",
-                             check=False).strip() or "unknown"
-
-    @staticmethod
-    def ns_read(ns, path):
-        return sh("ip", "netns", "exec", ns, "cat", path).strip()
-
-    def ns_write(self, ns, path, value):
-        sh("ip", "netns", "exec", ns, "sh", "-c",
-           "echo %s > %s" % (value, path))
+        self.gmac = ns_read(a.ns_gen, "/sys/class/net/g0/address")
+        self.dmac = ns_read(a.ns_dut, "/sys/class/net/d0/address")
+        self.tp_version = dpdk_version()
 
     # -- topology state before each run -------------------------------------
 
@@ -230,49 +71,25 @@ class Bench:
         device down when it stops, which flushes them), the NAPI settings
         of the run."""
         D, G = self.a.ns_dut, self.a.ns_gen
-        sh("ip", "-n", D, "link", "set", "dev", "d0", "xdp", "off", check=False)
-        sh("ip", "-n", D, "link", "set", "dev", "d0", "xdpgeneric", "off",
-           check=False)
+        xdp_off(D, "d0")
         sh("ip", "-n", D, "link", "set", "d0", "up")
         sh("ip", "-n", G, "link", "set", "g0", "up")
         sh("ip", "-n", G, "neigh", "replace", D_IP, "lladdr", self.dmac,
            "dev", "g0", "nud", "permanent")
         sh("ip", "-n", D, "neigh", "replace", G_IP, "lladdr", self.gmac,
            "dev", "d0", "nud", "permanent")
-        busy = setting == "busy"
-        self.ns_write(D, "/sys/class/net/d0/threaded", 0)
-        self.ns_write(D, "/sys/class/net/d0/napi_defer_hard_irqs",
-                      2 if busy else 0)
-        self.ns_write(D, "/sys/class/net/d0/gro_flush_timeout",
-                      200000 if busy else 0)
-        if not wait_for(lambda: self.ns_read(
-                D, "/sys/class/net/d0/operstate") == "up", 5):
-            raise RuntimeError("d0 did not come up")
+        napi_set(D, "d0", busy=setting == "busy")
+        wait_up(D, "d0")
 
     def xdp_mode(self):
         """The XDP mode on d0: "native", "skb" or None."""
-        try:
-            j = json.loads(sh("ip", "-j", "-n", self.a.ns_dut, "link", "show",
-                              "dev", "d0"))[0]
-        except (ValueError, IndexError, RuntimeError):
-            return None
-        mode = j.get("xdp", {}).get("mode")
-        return {1: "native", 2: "skb"}.get(mode, None if mode is None
-                                           else "mode %s" % mode)
+        return ns_xdp_mode(self.a.ns_dut, "d0")
 
     # -- the processes ---------------------------------------------------------
 
     def start_sink(self, secs):
-        p = self.procs.start("sink", [
-            "ip", "netns", "exec", self.a.ns_gen, "taskset", "-c",
-            str(GEN_CPU), self.a.sink, "--dev", "g0", "--mode", "native",
-            "--interval", "0.25", "--seconds", str(secs), "--json"])
-        if not wait_for(lambda: '"ready"' in read(p.logpath) or
-                        p.poll() is not None, 10):
-            raise RuntimeError("sink did not attach: " + read(p.errpath))
-        if p.poll() is not None:
-            raise RuntimeError("sink failed: " + read(p.errpath).strip())
-        return p
+        return start_sink(self.procs, self.a.ns_gen, self.a.sink, "g0",
+                          GEN_CPU, secs)
 
     def lport_opts(self, mode, setting):
         o = "mode=" + mode
@@ -320,35 +137,14 @@ class Bench:
 
     def start_testpmd(self, case, mode, setting):
         self.nprefix += 1
-        prefix = "%s_%d" % (self.a.file_prefix, self.nprefix)
-        env = dict(os.environ)
-        env["LIBXDP_BPFFS"] = self.a.bpffs
-        # libxdp's dispatcher cannot load here (EXT programs refused):
-        # skip the attempt, it attaches the single program either way
-        env["LIBXDP_SKIP_DISPATCHER"] = "1"
-        if mode == "skb":
-            env["LD_PRELOAD"] = self.a.shim
         vdev = ("net_af_xdp0,iface=d0,start_queue=0,queue_count=1,"
                 "busy_budget=%d" % (64 if setting == "busy" else 0))
-        argv = ["ip", "netns", "exec", self.a.ns_dut, "taskset", "-c",
-                str(DUT_CPU), self.a.testpmd, "--no-huge", "-m", "1024",
-                "--no-pci", "--file-prefix", prefix,
-                "--lcores", "0@%d,1@%d" % (DUT_CPU, DUT_CPU),
-                "--vdev", vdev, "--",
-                "--forward-mode=" + ("rxonly" if case == "rxdrop"
-                                     else "macswap"),
-                "--auto-start", "--stats-period", "1", "--nb-cores=1",
-                "--burst=%d" % BURST, "--rxd=%d" % RING, "--txd=%d" % RING]
-        p = self.procs.start("testpmd", argv, env=env)
-        ok = wait_for(lambda: "NIC statistics for port 0" in read(p.logpath)
-                      or p.poll() is not None, 40)
-        if not ok or p.poll() is not None:
-            raise RuntimeError("testpmd did not start: " + " | ".join(
-                (read(p.logpath) + read(p.errpath)).strip().splitlines()[-6:]))
-        if mode == "skb" and "tp_skb_shim: xsk_socket__create" not in \
-                read(p.errpath) + read(p.logpath):
-            raise RuntimeError("testpmd SKB mode: the shim was not used")
-        return p
+        return start_testpmd(
+            self.procs, self.a.ns_dut, self.a.testpmd,
+            "%s_%d" % (self.a.file_prefix, self.nprefix), DUT_CPU, [vdev],
+            "rxonly" if case == "rxdrop" else "macswap", burst=BURST,
+            ring=RING, bpffs=self.a.bpffs,
+            shim=self.a.shim if mode == "skb" else None)
 
     # -- one run ----------------------------------------------------------------
 
@@ -375,12 +171,9 @@ class Bench:
             if got != mode:
                 raise RuntimeError("%s attached its XDP program in %s mode, "
                                    "not %s" % (side, got, mode))
-            gen = self.procs.start("gen", [
-                "ip", "netns", "exec", a.ns_gen, "taskset", "-c",
-                str(GEN_CPU), a.gen, "--dev", "g0", "--dst-mac", self.dmac,
-                "--src-mac", self.gmac, "--src-ip", G_IP, "--dst-ip", D_IP,
-                "--size", str(FRAME), "--cpu", str(GEN_CPU),
-                "--seconds", str(warm + w + 0.5), "--json"])
+            gen = start_gen(self.procs, a.ns_gen, a.gen, "g0", GEN_CPU,
+                            warm + w + 0.5, self.gmac, self.dmac, G_IP, D_IP,
+                            FRAME)
             ours.append(gen.pid)
             time.sleep(warm)
             s0, t0 = cpu_stat(), time.monotonic()
@@ -414,13 +207,11 @@ class Bench:
             self.procs.stop_all()
         busy1 = busy_frac(s0, s1, DUT_CPU)
         busy0 = busy_frac(s0, s1, GEN_CPU)
-        steal = ((s1["all"][2] - s0["all"][2]) /
-                 max(1, s1["all"][1] - s0["all"][1]))
+        steal = steal_frac(s0, s1)
         secs = time.monotonic() - tstart
         other, top = other_load(before, proc_ticks(), set(ours), secs)
         ns_pkt = busy1 * 1e9 / rate if rate > 0 else float("nan")
-        gj = json_lines(read(gen.logpath))
-        sent = gj[-1]["sent"] / gj[-1]["seconds"] / 1e6 if gj else float("nan")
+        sent = gen_mpps(gen)
         note = ("%s %s %s [%s]: %.3f Mpps, CPU%d %.0f%% busy = %.1f ns/pkt; "
                 "CPU%d %.0f%%, generator %.2f Mpps sent; %s; idle wait %.0f%% "
                 "busy, others %.2f CPU (%s), steal %.0f%%" % (
@@ -479,77 +270,6 @@ class Bench:
             self.procs.stop_all()
             return float("nan"), float("nan")
 
-
-# ---- results ----------------------------------------------------------------------
-
-def median(v):
-    v = [x for x in v if x is not None and not math.isnan(x)]
-    return statistics.median(v) if v else float("nan")
-
-
-def num(v):
-    return None if v is None or (isinstance(v, float) and
-                                 not math.isfinite(v)) else round(v, 6)
-
-
-def row(case, unit, sreps, preps, peer_name, lower_better=False):
-    s, p = median(sreps), median(preps)
-    if math.isnan(s) or math.isnan(p) or s <= 0 or p <= 0:
-        sp = float("nan")
-    else:
-        sp = p / s if lower_better else s / p
-    return {"case": case, "unit": unit, "sluice": num(s), "peer": num(p),
-            "peer_name": peer_name, "speedup": num(sp),
-            "sluice_reps": [num(x) for x in sreps],
-            "peer_reps": [num(x) for x in preps]}
-
-
-def machine(build):
-    model = "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    compiler = "unknown"
-    try:
-        with open(os.path.join(build, "compile_commands.json")) as f:
-            cc = json.load(f)[0]["command"].split()[0]
-        first = subprocess.run([cc, "--version"], capture_output=True,
-                               text=True).stdout.splitlines()[0]
-        ver = subprocess.run([cc, "-dumpfullversion", "-dumpversion"],
-                             capture_output=True, text=True).stdout.strip()
-        compiler = "%s %s" % ("clang" if "clang" in first else "gcc", ver)
-    except (OSError, ValueError, KeyError, IndexError):
-        pass
-    return {"cpu_model": model, "cpus": os.cpu_count(),
-            "kernel": "%s %s" % (platform.system(), platform.release()),
-            "arch": platform.machine(), "compiler": compiler, "tsc_hz": 0}
-
-
-def print_table(doc):
-    rows = doc["rows"]
-    wc = max([len("case")] + [len(r["case"]) for r in rows])
-    wu = max([len("unit")] + [len(r["unit"]) for r in rows])
-    wp = max([len("peer")] + [len(r["peer_name"]) for r in rows])
-
-    def f(v):
-        return "n/a" if v is None else "%.2f" % v
-    print("%-*s  %-*s  %10s  %10s  %-*s  %8s" % (
-        wc, "case", wu, "unit", "sluice", "peer", wp, "peer", "speedup"))
-    fast = 0
-    for r in rows:
-        sp = r["speedup"]
-        if sp is not None and sp >= 1.0:
-            fast += 1
-        print("%-*s  %-*s  %10s  %10s  %-*s  %8s" % (
-            wc, r["case"], wu, r["unit"], f(r["sluice"]), f(r["peer"]), wp,
-            r["peer_name"], "n/a" if sp is None else "%.2fx" % sp))
-    print("bench-afxdp: %d rows, %d with speedup >= 1.0" % (len(rows), fast))
-    sys.stdout.flush()
 
 
 def on_signal(sig, frame):
@@ -755,17 +475,9 @@ def main():
     }
     if b.problems:
         config["problems"] = "; ".join(b.problems)[:4000]
-    doc = {"name": "afxdp",
-           "date": datetime.datetime.now(datetime.timezone.utc)
-           .strftime("%Y-%m-%dT%H:%M:%SZ"),
+    doc = {"name": "afxdp", "date": utc_now(),
            "machine": machine(a.build), "config": config, "rows": rows}
-    d = os.path.dirname(a.out)
-    if d:
-        os.makedirs(d, exist_ok=True)
-    with open(a.out + ".tmp", "w") as f:
-        json.dump(doc, f, indent=1)
-        f.write("\n")
-    os.replace(a.out + ".tmp", a.out)
+    write_doc(a.out, doc)
     print_table(doc)
     log("bench-afxdp: %.0f s; results in %s" % (config["duration_s"], a.out))
     bad = [r["case"] for r in rows if r["sluice"] is None or r["peer"] is None]
