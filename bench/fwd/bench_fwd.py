@@ -156,7 +156,8 @@ class Bench:
             "lcore-groups": {"dut": [DUT_CPU]},
             "threads": {"fwd:0": {"group": "dut",
                                   "lports": ["d0:0", "d1:0"]}},
-            "options": {"mode": "fwd", "fwd-pairs": ["d0:0 d1:0"]},
+            "options": {"mode": "fwd", "fwd-pairs": ["d0:0 d1:0"],
+                        "burst": self.a.sluice_burst},
         }
 
     def start_sluice(self, case, secs):
@@ -518,6 +519,8 @@ def main():
     ap.add_argument("--keep", action="store_true", help="keep the logs")
     ap.add_argument("--sluice-fwd", default="",
                     help="the sluice-fwd executable (default: the build's)")
+    ap.add_argument("--sluice-burst", type=int, default=32,
+                    help="sluice-fwd's receive burst (options.burst)")
     ap.add_argument("--packet-qdisc-bypass", choices=["yes", "no"],
                     default="yes",
                     help="PACKET_QDISC_BYPASS on both sides' net_af_packet "
