@@ -15,6 +15,8 @@ PKGS=(
 	libxdp-dev libbpf-dev llvm linux-libc-dev
 	# graph capture files (lib/graph) and reading them back in its tests
 	libpcap-dev libjson-c-dev iperf3 iputils-ping tcpdump
+	# the kernel mirror (lib/nlmirror): rtnetlink through libnl-route-3
+	libnl-3-dev libnl-route-3-dev
 	# benchmark peers (DPDK is never linked into the library)
 	libdpdk-dev
 	# interop and memif benchmark peers: dpdk-testpmd (Debian ships it in
