@@ -499,12 +499,13 @@ report(struct fwd *f, const struct fwd_snap *a, const struct fwd_snap *b,
 		fflush(stdout);
 		return;
 	}
-	printf("%s%7.1fs  %-16s %12s %12s %10s %10s  drops\n",
-	       summary ? "summary " : "", t, "lport", "rx pps", "tx pps",
-	       "rx Mbit/s", "tx Mbit/s");
+	if (summary)
+		printf("summary of %.1f s (averages; totals at the end):\n", t);
+	printf("%7.1fs  %-16s %12s %12s %10s %10s  drops\n", t, "lport",
+	       "rx pps", "tx pps", "rx Mbit/s", "tx Mbit/s");
 	for (p = 0; p < f->nports; p++) {
-		printf("%s%8s  %-16s %12.0f %12.0f %10.1f %10.1f ",
-		       summary ? "        " : "", "", f->conf->lports[p].name,
+		printf("%8s  %-16s %12.0f %12.0f %10.1f %10.1f ", "",
+		       f->conf->lports[p].name,
 		       (double)(b[p].rx - a[p].rx) / dt,
 		       (double)(b[p].tx - a[p].tx) / dt,
 		       (double)(b[p].rx_bytes - a[p].rx_bytes) * 8 / dt / 1e6,
@@ -513,15 +514,15 @@ report(struct fwd *f, const struct fwd_snap *a, const struct fwd_snap *b,
 		printf("\n");
 	}
 	for (i = 0; i < n; i++)
-		printf("%s%8s  thread %-9s cpu %5.1f%%  sleeps %" PRIu64 "\n",
-		       summary ? "        " : "", "", f->conf->threads[i].name,
+		printf("%8s  thread %-9s cpu %5.1f%%  sleeps %" PRIu64 "\n", "",
+		       f->conf->threads[i].name,
 		       100.0 * (double)(cpu1[i] - cpu0[i]) / 1e9 / dt,
 		       sl_app_thread_get(f->app, i)->sleeps);
 	if (summary)
 		for (p = 0; p < f->nports; p++)
-			printf("        total     %-16s rx %" PRIu64
-			       " tx %" PRIu64 "\n",
-			       f->conf->lports[p].name, b[p].rx, b[p].tx);
+			printf("%8s  total %-16s rx %" PRIu64 " tx %" PRIu64
+			       "\n",
+			       "", f->conf->lports[p].name, b[p].rx, b[p].tx);
 	fflush(stdout);
 }
 
