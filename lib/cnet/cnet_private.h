@@ -1,0 +1,207 @@
+/*
+ * Internals of cnet shared by its files: the tables, the per-thread state
+ * and the per-packet metadata the nodes pass along (in the mbuf's priv
+ * area).
+ */
+#ifndef CNET_PRIVATE_H
+#define CNET_PRIVATE_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include <sluice/sl_cnet.h>
+#include <sluice/sl_fib.h>
+#include <sluice/sl_graph.h>
+#include <sluice/sl_hash.h>
+#include <sluice/sl_mbuf.h>
+#include <sluice/sl_nlmirror.h>
+
+#define CNET_ETH_HLEN 14
+#define CNET_ETHERTYPE_IP4 0x0800
+
+/* Pending resolution requests; more are dropped (asked again later). */
+#define CNET_RQ_MAX 64
+
+/* Next-hop kinds. Id 0 is the FIB's default: no route. */
+enum cnet_nh_type {
+	CNET_NH_NONE,	     /* free slot, or no route */
+	CNET_NH_GATEWAY,     /* forward via gw on ifindex */
+	CNET_NH_CONNECTED,   /* forward to the destination on ifindex */
+	CNET_NH_LOCAL,	     /* for this host: punt */
+	CNET_NH_BLACKHOLE,   /* drop silently */
+	CNET_NH_UNREACHABLE, /* ICMP host unreachable */
+	CNET_NH_PROHIBIT,    /* ICMP administratively prohibited */
+};
+
+/* Published entries never change; readers load the fields plainly. */
+struct cnet_nh {
+	uint8_t type;
+	uint8_t __pad[3];
+	int32_t ifindex;
+	uint32_t gw; /* host order */
+};
+
+/* Written by the mirror thread field by field, read by the graph. */
+struct cnet_link {
+	uint8_t mac[6];
+	uint8_t up;
+	uint8_t known;
+	uint32_t mtu;
+	uint32_t addr; /* first IPv4 address, host order; 0: none */
+	char name[16];
+};
+
+/* Control-side record of one route (mirror thread only). */
+struct cnet_route {
+	uint32_t dst;
+	uint8_t plen;
+	uint8_t local; /* from the local table */
+	uint8_t seen;  /* reported since resync_begin */
+	uint8_t __pad;
+	uint32_t priority;
+	uint32_t nh;
+};
+
+/* Neighbour hash key. */
+struct cnet_neigh_key {
+	int32_t ifindex;
+	uint32_t ip; /* host order */
+};
+
+struct cnet_retired {
+	uint32_t nh;
+	uint64_t token;
+};
+
+struct sl_cnet {
+	struct sl_fib4 *fib;
+	struct sl_fib_qsbr *qsbr;
+	struct sl_hash *neigh; /* (ifindex, ip) -> mac | valid bit */
+	struct cnet_nh *nh;    /* max_nh slots */
+	uint32_t max_nh;
+	uint32_t nh_next; /* next slot to try */
+	struct cnet_retired *retired;
+	uint32_t nretired;
+	struct cnet_route *routes; /* max_routes, linear (control side) */
+	uint32_t max_routes;
+	uint32_t nroutes;
+	struct cnet_link links[SL_CNET_IFINDEX_MAX + 1];
+	uint32_t epoch; /* resyncs begun, for the neighbours' epoch bits */
+	bool resync;	/* between resync_begin and resync_end */
+	/* bumped on every neighbour change (graph threads may look) */
+	uint64_t neigh_gen;
+	struct sl_cnet_cfg cfg;
+	struct sl_nlm *nlm;
+	/* resolution requests of the graph threads, made by a thread of
+	 * cnet (a netlink request may wait for the kernel's answer) */
+	pthread_t resolver;
+	bool resolver_on, resolver_quit;
+	pthread_mutex_t rq_lock;
+	pthread_cond_t rq_cond;
+	uint32_t rq_n;
+	struct cnet_neigh_key rq[CNET_RQ_MAX];
+	pthread_mutex_t lock; /* table updates vs sl_cnet_show() */
+};
+
+#define CNET_NEIGH_VALID (UINT64_C(1) << 48)
+/* bits 49..63 of a neighbour's value: the resync epoch that reported it */
+#define CNET_NEIGH_EPOCH_SHIFT 49
+
+/* Per-packet metadata in mbuf->priv. */
+struct cnet_meta {
+	int32_t in_ifindex;
+	int32_t out_ifindex;
+	uint32_t nh;	/* next-hop id */
+	uint32_t nh_ip; /* neighbour to resolve, host order */
+	uint8_t reason; /* drop reason */
+	uint8_t icmp_type;
+	uint8_t icmp_code;
+	uint8_t __pad;
+	uint16_t icmp_mtu; /* for frag needed */
+};
+SL_STATIC_ASSERT(sizeof(struct cnet_meta) <=
+			 sizeof(((struct sl_mbuf *)0)->priv),
+		 "cnet metadata must fit the mbuf's priv area");
+
+static inline struct cnet_meta *
+cnet_meta(struct sl_mbuf *m)
+{
+	return (struct cnet_meta *)(void *)m->priv;
+}
+
+/* Resolution requests remembered per thread (rate limit). */
+#define CNET_RESOLVE_SLOTS 16
+
+/* The state of one stack thread. */
+struct sl_cnet_thread {
+	struct sl_cnet *cnet;
+	struct sl_graph *graph;
+	unsigned nports;
+	struct sl_port *ports[SL_CNET_THREAD_PORTS];
+	int ifindex[SL_CNET_THREAD_PORTS];
+	unsigned qsbr_id;
+	uint64_t rx_last; /* packets of the last walk (eth_rx) */
+	uint64_t drops[SL_CNET_DROP_MAX];
+	/* icmp4 token bucket */
+	uint64_t icmp_tokens, icmp_last_tsc, icmp_tsc_per_token;
+	/* ip4_output: packets waiting for a neighbour (hold_n: slots in
+	 * use; slot i free when its n is 0) */
+	struct sl_node *output; /* ip4_output, or NULL */
+	unsigned hold_n;
+	uint64_t hold_gen;   /* cnet->neigh_gen last seen */
+	uint64_t hold_check; /* TSC of the last look at the slots */
+	struct {
+		uint32_t ip;
+		int32_t ifindex;
+		uint32_t n;
+		uint64_t tsc; /* first packet held */
+		struct sl_mbuf *pkts[SL_CNET_HOLD_PKTS];
+	} hold[SL_CNET_HOLD_SLOTS];
+	/* ip4_output: last resolution asked per neighbour */
+	struct {
+		uint32_t ip;
+		int32_t ifindex;
+		uint64_t tsc;
+	} resolve[CNET_RESOLVE_SLOTS];
+};
+
+/* Node contexts hold the thread's state. */
+struct cnet_node_ctx {
+	struct sl_cnet_thread *t;
+};
+
+/* Set by sl_cnet_thread_create() around sl_graph_create() (same thread):
+ * each node's init copies it into its context. */
+extern __thread struct sl_cnet_thread *cnet_thread_setup;
+
+int cnet_node_init(struct sl_graph *g, struct sl_node *node);
+
+/* Ask the resolver thread to resolve a neighbour; never blocks. */
+void cnet_resolve_post(struct sl_cnet *c, int ifindex, uint32_t ip);
+
+/* Release held packets whose neighbour is known now, or expired. */
+void cnet_hold_flush(struct sl_cnet_thread *t);
+
+static inline struct sl_cnet_thread *
+cnet_node_thread(struct sl_node *node)
+{
+	return ((struct cnet_node_ctx *)sl_node_ctx(node))->t;
+}
+
+static inline const struct cnet_link *
+cnet_link_get(const struct sl_cnet *c, int ifindex)
+{
+	if (ifindex <= 0 || ifindex > SL_CNET_IFINDEX_MAX)
+		return NULL;
+	return &c->links[ifindex];
+}
+
+/* Route a packet from ip4_forward or icmp4: the next hop of a destination
+ * is read once from the published table. */
+static inline const struct cnet_nh *
+cnet_nh_get(const struct sl_cnet *c, uint32_t id)
+{
+	return &c->nh[id < c->max_nh ? id : 0];
+}
+
+#endif /* CNET_PRIVATE_H */

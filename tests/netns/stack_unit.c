@@ -1,0 +1,488 @@
+/*
+ * Unit tests of cnet (no root): the IPv4 header checks of ip4_input, the
+ * Internet checksum, the TTL decrement with its incremental checksum
+ * update (RFC 1624) against a full recomputation, the tables fed with
+ * mirror events as the kernel would report them, and the graph of a
+ * stack thread over net_ring lports (no kernel, no mirror).
+ */
+#include <arpa/inet.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <sluice/sl_cnet.h>
+#include <sluice/sl_mbuf.h>
+#include <sluice/sl_mempool.h>
+#include <sluice/sl_pktdev.h>
+
+/* A 20-byte header 198.18.1.2 -> 198.18.2.2, ICMP, checksum set. */
+static void
+hdr_make(uint8_t *h, uint8_t ttl, uint16_t tot)
+{
+	uint16_t ck;
+
+	memset(h, 0, 20);
+	h[0] = 0x45;
+	h[2] = (uint8_t)(tot >> 8);
+	h[3] = (uint8_t)tot;
+	h[6] = 0x40; /* DF */
+	h[8] = ttl;
+	h[9] = 1;
+	h[12] = 198, h[13] = 18, h[14] = 1, h[15] = 2;
+	h[16] = 198, h[17] = 18, h[18] = 2, h[19] = 2;
+	ck = sl_cnet_cksum(h, 20);
+	memcpy(h + 10, &ck, 2);
+}
+
+static void
+test_check_good(void **state)
+{
+	uint8_t h[64];
+
+	(void)state;
+	hdr_make(h, 64, 60);
+	assert_int_equal(sl_cnet_ip4_check(h, 64), 0);
+	assert_int_equal(sl_cnet_ip4_check(h, 60), 0);
+	assert_int_equal(sl_cnet_cksum(h, 20), 0);
+}
+
+static void
+test_check_bad(void **state)
+{
+	uint8_t h[64];
+
+	(void)state;
+	hdr_make(h, 64, 60);
+	assert_int_equal(sl_cnet_ip4_check(h, 19), SL_CNET_DROP_TRUNCATED + 1);
+	h[11] ^= 0x55;
+	assert_int_equal(sl_cnet_ip4_check(h, 64), SL_CNET_DROP_BAD_CKSUM + 1);
+	hdr_make(h, 64, 60);
+	h[0] = 0x65;
+	assert_int_equal(sl_cnet_ip4_check(h, 64),
+			 SL_CNET_DROP_BAD_VERSION + 1);
+	hdr_make(h, 64, 60);
+	h[0] = 0x44;
+	assert_int_equal(sl_cnet_ip4_check(h, 64), SL_CNET_DROP_BAD_IHL + 1);
+	hdr_make(h, 64, 60);
+	h[0] = 0x4f; /* 60-byte header, frame of 40 */
+	assert_int_equal(sl_cnet_ip4_check(h, 40), SL_CNET_DROP_TRUNCATED + 1);
+	hdr_make(h, 64, 100); /* total length past the frame */
+	assert_int_equal(sl_cnet_ip4_check(h, 64), SL_CNET_DROP_BAD_LEN + 1);
+	hdr_make(h, 64, 10); /* total length below the header */
+	assert_int_equal(sl_cnet_ip4_check(h, 64), SL_CNET_DROP_BAD_LEN + 1);
+}
+
+static void
+test_ttl_dec(void **state)
+{
+	uint8_t h[20], r[20];
+	uint16_t ck, zero = 0;
+	unsigned ttl;
+
+	(void)state;
+	for (ttl = 2; ttl <= 255; ttl++) {
+		hdr_make(h, (uint8_t)ttl, 20);
+		sl_cnet_ip4_ttl_dec(h);
+		assert_int_equal(h[8], ttl - 1);
+		memcpy(r, h, 20);
+		memcpy(r + 10, &zero, 2);
+		ck = sl_cnet_cksum(r, 20);
+		assert_memory_equal(h + 10, &ck, 2);
+		assert_int_equal(sl_cnet_ip4_check(h, 20), 0);
+	}
+}
+
+static void
+test_cksum_odd(void **state)
+{
+	/* RFC 1071's example words 0001 f203 f4f5 f6f7, sum ddf2 */
+	static const uint8_t b[] = {0x00, 0x01, 0xf2, 0x03,
+				    0xf4, 0xf5, 0xf6, 0xf7};
+	uint16_t ck;
+
+	(void)state;
+	ck = sl_cnet_cksum(b, sizeof(b));
+	assert_int_equal(ntohs(ck), (uint16_t)~0xddf2);
+	ck = sl_cnet_cksum(b, 1); /* one byte: padded with zero */
+	assert_int_equal(ntohs(ck), (uint16_t)~0x0000);
+}
+
+static void
+test_tables(void **state)
+{
+	struct sl_nlm_link l = {.ifindex = 3,
+				.name = "r0",
+				.mtu = 1500,
+				.admin_up = true,
+				.oper_up = true};
+	struct sl_nlm_addr a = {.ifindex = 3, .addr = 0xc6120101, .plen = 24};
+	struct sl_nlm_route r = {
+		.dst = 0xc6120300, .plen = 24, .table = 254, .npaths = 1};
+	struct sl_nlm_neigh n = {.ifindex = 3,
+				 .ip = 0xc6120202,
+				 .mac = {2, 0, 0, 0, 0, 9},
+				 .valid = true};
+	struct sl_cnet *c;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	int i;
+
+	(void)state;
+	c = sl_cnet_create(NULL);
+	assert_non_null(c);
+	sl_cnet_link_event(c, &l, false);
+	sl_cnet_addr_event(c, &a, false);
+	r.paths[0].gw = 0xc6120202;
+	r.paths[0].ifindex = 3;
+	/* replaced many times: next-hop slots are recycled */
+	for (i = 0; i < 10000; i++)
+		sl_cnet_route_event(c, &r, false);
+	sl_cnet_neigh_event(c, &n, false);
+	f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	assert_int_equal(sl_cnet_show(c, f), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "198.18.3.0/24 via 198.18.2.2 dev 3"));
+	assert_non_null(strstr(buf, "198.18.2.2 dev 3 lladdr "
+				    "02:00:00:00:00:09"));
+	assert_non_null(strstr(buf, "3 r0 mac"));
+	free(buf);
+	sl_cnet_route_event(c, &r, true);
+	n.valid = false;
+	sl_cnet_neigh_event(c, &n, false);
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	assert_int_equal(sl_cnet_show(c, f), 0);
+	fclose(f);
+	assert_null(strstr(buf, "198.18.3.0/24"));
+	assert_null(strstr(buf, "lladdr"));
+	free(buf);
+	sl_cnet_free(c);
+}
+
+static char *
+show(struct sl_cnet *c)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	assert_int_equal(sl_cnet_show(c, f), 0);
+	fclose(f);
+	return buf;
+}
+
+static void
+test_resync(void **state)
+{
+	struct sl_nlm_route a = {
+		.dst = 0xc6120300, .plen = 24, .table = 254, .npaths = 1};
+	struct sl_nlm_route b = a;
+	struct sl_nlm_neigh n = {.ifindex = 3,
+				 .ip = 0xc6120202,
+				 .mac = {2, 0, 0, 0, 0, 9},
+				 .valid = true};
+	struct sl_cnet *c;
+	char *buf;
+
+	(void)state;
+	c = sl_cnet_create(NULL);
+	assert_non_null(c);
+	a.paths[0].ifindex = 3;
+	b.dst = 0xc6120400;
+	b.type = SL_NLM_RT_BLACKHOLE;
+	b.npaths = 0;
+	sl_cnet_resync(c, true);
+	sl_cnet_route_event(c, &a, false);
+	sl_cnet_route_event(c, &b, false);
+	sl_cnet_neigh_event(c, &n, false);
+	sl_cnet_resync(c, false);
+	buf = show(c);
+	assert_non_null(strstr(buf, "198.18.3.0/24 connected dev 3"));
+	assert_non_null(strstr(buf, "198.18.4.0/24 blackhole"));
+	assert_non_null(strstr(buf, "lladdr"));
+	free(buf);
+	/* a dump that reports only a: b and the neighbour are gone */
+	sl_cnet_resync(c, true);
+	sl_cnet_route_event(c, &a, false);
+	sl_cnet_resync(c, false);
+	buf = show(c);
+	assert_non_null(strstr(buf, "198.18.3.0/24 connected dev 3"));
+	assert_null(strstr(buf, "198.18.4.0/24"));
+	assert_null(strstr(buf, "lladdr"));
+	free(buf);
+	sl_cnet_free(c);
+}
+
+/* ---- the nodes over net_ring lports ------------------------------------ */
+
+static const uint8_t mac_r0[6] = {2, 0, 0, 0, 0, 0x10};
+static const uint8_t mac_r1[6] = {2, 0, 0, 0, 0, 0x11};
+static const uint8_t mac_c1[6] = {2, 0, 0, 0, 0, 0x01};
+static const uint8_t mac_c2[6] = {2, 0, 0, 0, 0, 0x02};
+
+struct rig {
+	struct sl_mempool *pool;
+	struct sl_port *r0, *c1, *r1, *c2; /* r0 <-> c1, r1 <-> c2 */
+	struct sl_cnet *c;
+	struct sl_cnet_thread *t;
+};
+
+static struct sl_port *
+ring_open(struct rig *g, const char *name, const char *options)
+{
+	struct sl_port_cfg cfg = {
+		.name = name,
+		.backend = "net_ring",
+		.pool = g->pool,
+		.options = options,
+	};
+	struct sl_port *p = sl_pktdev_open(&cfg);
+
+	assert_non_null(p);
+	assert_int_equal(sl_pktdev_start(p), 0);
+	return p;
+}
+
+static int
+rig_setup(void **state)
+{
+	struct sl_mbuf_pool_cfg pc = {
+		.name = "stack-unit",
+		.n = 1024,
+		.frame_size = 2048,
+	};
+	struct sl_nlm_link l = {.mtu = 1500, .admin_up = true, .oper_up = true};
+	struct sl_nlm_addr a = {.ifindex = 10, .addr = 0xc6120101, .plen = 24};
+	struct sl_nlm_route r = {.plen = 24, .table = 254, .npaths = 1};
+	struct sl_nlm_neigh n = {.valid = true};
+	struct sl_port *ports[2];
+	int ifx[2] = {10, 11};
+	struct rig *g;
+
+	g = calloc(1, sizeof(*g));
+	assert_non_null(g);
+	g->pool = sl_mbuf_pool_create(&pc);
+	assert_non_null(g->pool);
+	g->r0 = ring_open(g, "su-r0", "");
+	g->c1 = ring_open(g, "su-c1", "peer=su-r0");
+	g->r1 = ring_open(g, "su-r1", "");
+	g->c2 = ring_open(g, "su-c2", "peer=su-r1");
+	g->c = sl_cnet_create(NULL);
+	assert_non_null(g->c);
+	l.ifindex = 10;
+	memcpy(l.mac, mac_r0, 6);
+	snprintf(l.name, sizeof(l.name), "r0");
+	sl_cnet_link_event(g->c, &l, false);
+	l.ifindex = 11;
+	memcpy(l.mac, mac_r1, 6);
+	snprintf(l.name, sizeof(l.name), "r1");
+	sl_cnet_link_event(g->c, &l, false);
+	sl_cnet_addr_event(g->c, &a, false);
+	r.dst = 0xc6120100;
+	r.paths[0].ifindex = 10;
+	sl_cnet_route_event(g->c, &r, false);
+	r.dst = 0xc6120200;
+	r.paths[0].ifindex = 11;
+	sl_cnet_route_event(g->c, &r, false);
+	n.ifindex = 10;
+	n.ip = 0xc6120102;
+	memcpy(n.mac, mac_c1, 6);
+	sl_cnet_neigh_event(g->c, &n, false);
+	n.ifindex = 11;
+	n.ip = 0xc6120202;
+	memcpy(n.mac, mac_c2, 6);
+	sl_cnet_neigh_event(g->c, &n, false);
+	ports[0] = g->r0;
+	ports[1] = g->r1;
+	g->t = sl_cnet_thread_create(g->c, "stack-unit", ports, ifx, 2, NULL,
+				     0);
+	assert_non_null(g->t);
+	*state = g;
+	return 0;
+}
+
+static int
+rig_teardown(void **state)
+{
+	struct rig *g = *state;
+
+	sl_cnet_thread_destroy(g->t);
+	sl_cnet_free(g->c);
+	sl_pktdev_close(g->c1);
+	sl_pktdev_close(g->r0);
+	sl_pktdev_close(g->c2);
+	sl_pktdev_close(g->r1);
+	assert_int_equal(sl_mempool_in_use_count(g->pool), 0);
+	sl_mempool_destroy(g->pool);
+	free(g);
+	return 0;
+}
+
+/* Send from c1 an ICMP echo 198.18.1.2 -> dst with ttl; mangle may
+ * change the IP header (the checksum is computed before). */
+static void
+send_c1(struct rig *g, uint32_t dst, uint8_t ttl, int mangle)
+{
+	struct sl_mbuf *m = sl_mbuf_alloc(g->pool);
+	uint8_t *f;
+	uint16_t ck;
+
+	assert_non_null(m);
+	f = sl_mbuf_append(m, 14 + 20 + 8);
+	assert_non_null(f);
+	memcpy(f, mac_r0, 6);
+	memcpy(f + 6, mac_c1, 6);
+	f[12] = 0x08;
+	f[13] = 0x00;
+	hdr_make(f + 14, ttl, 28);
+	f[14 + 16] = (uint8_t)(dst >> 24);
+	f[14 + 17] = (uint8_t)(dst >> 16);
+	f[14 + 18] = (uint8_t)(dst >> 8);
+	f[14 + 19] = (uint8_t)dst;
+	memset(f + 24, 0, 2);
+	ck = sl_cnet_cksum(f + 14, 20);
+	memcpy(f + 24, &ck, 2);
+	memset(f + 34, 0, 8);
+	f[34] = 8; /* echo request */
+	ck = sl_cnet_cksum(f + 34, 8);
+	memcpy(f + 36, &ck, 2);
+	if (mangle)
+		f[14 + 11] ^= 0xff; /* break the checksum */
+	assert_int_equal(sl_pktdev_tx_burst(g->c1, &m, 1), 1);
+}
+
+static struct sl_mbuf *
+recv_one(struct sl_port *p)
+{
+	struct sl_mbuf *m;
+
+	return sl_pktdev_rx_burst(p, &m, 1) ? m : NULL;
+}
+
+static void
+test_nodes_forward(void **state)
+{
+	struct rig *g = *state;
+	struct sl_mbuf *m;
+	const uint8_t *f;
+
+	send_c1(g, 0xc6120202, 64, 0);
+	assert_int_equal(sl_cnet_thread_poll(g->t), 1);
+	m = recv_one(g->c2);
+	assert_non_null(m);
+	f = sl_mbuf_mtod(m, const uint8_t *);
+	assert_memory_equal(f, mac_c2, 6);
+	assert_memory_equal(f + 6, mac_r1, 6);
+	assert_int_equal(f[14 + 8], 63);
+	assert_int_equal(sl_cnet_ip4_check(f + 14, m->data_len - 14), 0);
+	sl_mbuf_free(m);
+	assert_null(recv_one(g->c1));
+}
+
+static void
+test_nodes_errors(void **state)
+{
+	struct rig *g = *state;
+	uint64_t d[SL_CNET_DROP_MAX];
+	struct sl_mbuf *m;
+	const uint8_t *f;
+
+	/* TTL 1: time exceeded from 198.18.1.1 back to c1 */
+	send_c1(g, 0xc6120202, 1, 0);
+	sl_cnet_thread_poll(g->t);
+	assert_null(recv_one(g->c2));
+	m = recv_one(g->c1);
+	assert_non_null(m);
+	f = sl_mbuf_mtod(m, const uint8_t *);
+	assert_memory_equal(f, mac_c1, 6);
+	assert_int_equal(sl_cnet_ip4_check(f + 14, m->data_len - 14), 0);
+	assert_int_equal(f[14 + 9], 1);
+	assert_int_equal(f[14 + 12], 198);
+	assert_int_equal(f[14 + 15], 1); /* from 198.18.1.1 */
+	assert_int_equal(f[34], 11);	 /* time exceeded */
+	assert_int_equal(f[35], 0);
+	assert_int_equal(sl_cnet_cksum(f + 34, m->data_len - 34), 0);
+	/* the quote: the original header, TTL 1 */
+	assert_int_equal(f[42 + 8], 1);
+	sl_mbuf_free(m);
+
+	/* no route: net unreachable */
+	send_c1(g, 0xc6120909, 64, 0);
+	sl_cnet_thread_poll(g->t);
+	m = recv_one(g->c1);
+	assert_non_null(m);
+	f = sl_mbuf_mtod(m, const uint8_t *);
+	assert_int_equal(f[34], 3);
+	assert_int_equal(f[35], 0);
+	sl_mbuf_free(m);
+
+	/* bad checksum: dropped and counted */
+	send_c1(g, 0xc6120202, 64, 1);
+	sl_cnet_thread_poll(g->t);
+	assert_null(recv_one(g->c1));
+	assert_null(recv_one(g->c2));
+	assert_int_equal(sl_cnet_thread_drops(g->t, d), 0);
+	assert_int_equal(d[SL_CNET_DROP_BAD_CKSUM], 1);
+}
+
+static void
+test_nodes_hold(void **state)
+{
+	struct sl_nlm_neigh n = {.ifindex = 11,
+				 .ip = 0xc6120203,
+				 .mac = {2, 0, 0, 0, 0, 3},
+				 .valid = true};
+	struct rig *g = *state;
+	uint64_t d[SL_CNET_DROP_MAX];
+	struct sl_mbuf *m;
+	int i;
+
+	/* 10 packets to an unresolved neighbour: 8 held, 2 dropped */
+	for (i = 0; i < 10; i++)
+		send_c1(g, 0xc6120203, 64, 0);
+	sl_cnet_thread_poll(g->t);
+	assert_null(recv_one(g->c2));
+	assert_int_equal(sl_cnet_thread_drops(g->t, d), 0);
+	assert_int_equal(d[SL_CNET_DROP_NEIGH_HOLD_FULL], 2);
+	/* resolved: the next poll sends the held packets */
+	sl_cnet_neigh_event(g->c, &n, false);
+	sl_cnet_thread_poll(g->t);
+	for (i = 0; i < 8; i++) {
+		m = recv_one(g->c2);
+		assert_non_null(m);
+		assert_int_equal(sl_mbuf_mtod(m, const uint8_t *)[5], 3);
+		sl_mbuf_free(m);
+	}
+	assert_null(recv_one(g->c2));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest t[] = {
+		cmocka_unit_test(test_check_good),
+		cmocka_unit_test(test_check_bad),
+		cmocka_unit_test(test_ttl_dec),
+		cmocka_unit_test(test_cksum_odd),
+		cmocka_unit_test(test_tables),
+		cmocka_unit_test(test_resync),
+		cmocka_unit_test_setup_teardown(test_nodes_forward, rig_setup,
+						rig_teardown),
+		cmocka_unit_test_setup_teardown(test_nodes_errors, rig_setup,
+						rig_teardown),
+		cmocka_unit_test_setup_teardown(test_nodes_hold, rig_setup,
+						rig_teardown),
+	};
+	return cmocka_run_group_tests_name("stack", t, NULL, NULL);
+}
