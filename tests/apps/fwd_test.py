@@ -143,7 +143,7 @@ def check_chain(lines, backend):
     # must only have received a part of it, and never more.
     lost = d1["tx"] - s0["rx"] - s0["drops"]["imissed"]
     # (on ring and memif at most what the d1 -> s0 ring holds at the stop:
-    # 1024 slots, and the rx-only thread may be asleep when it comes)
+    # rxdesc slots, 2048 by default, and the rx-only thread may be asleep)
     exact = backend in ("ring", "memif")
     if s0["rx"] > d1["tx"] or (exact and lost > 2048):
         fail("%s: d1 sent %d, s0 received %d (imissed %d)" %
