@@ -39,7 +39,7 @@ build: deps $(BUILD)/build.ninja
 # The fuzz targets are libFuzzer binaries only with clang: make test builds
 # them in the clang build directory and runs them briefly there.
 test: build $(CLANG_BUILD)/build.ninja
-	ninja -C $(CLANG_BUILD) -j $(JOBS) tests/fuzz/fuzz_memif_msg
+	ninja -C $(CLANG_BUILD) -j $(JOBS) tests/fuzz/fuzz_memif_msg tests/fuzz/fuzz_cnet_ip4
 	@bash scripts/run-tests.sh $(BUILD) --also $(CLANG_BUILD) fuzz
 
 # The main job: txgen -> fwd -> sink over AF_XDP in namespaces of its own

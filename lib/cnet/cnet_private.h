@@ -6,6 +6,8 @@
 #ifndef CNET_PRIVATE_H
 #define CNET_PRIVATE_H
 
+#include <netinet/ip.h>
+#include <netinet/ip_icmp.h>
 #include <pthread.h>
 #include <stdint.h>
 
@@ -18,6 +20,12 @@
 
 #define CNET_ETH_HLEN 14
 #define CNET_ETHERTYPE_IP4 0x0800
+
+/* The IPv4 and ICMP headers as they lie in a frame: after the 14-byte
+ * Ethernet header, so only 2-byte aligned (struct iphdr wants 4: access
+ * through it would be undefined, and fault where alignment is strict). */
+typedef struct iphdr cnet_ip4_hdr __attribute__((aligned(2)));
+typedef struct icmphdr cnet_icmp4_hdr __attribute__((aligned(2)));
 
 /* Pending resolution requests; more are dropped (asked again later). */
 #define CNET_RQ_MAX 64

@@ -44,18 +44,18 @@ icmp4_token(struct sl_cnet_thread *t)
 }
 
 static bool
-icmp4_may_answer(const struct iphdr *ip, uint32_t len)
+icmp4_may_answer(const cnet_ip4_hdr *ip, uint32_t len)
 {
 	uint32_t src = ntohl(ip->saddr);
 	uint32_t hlen = ip->ihl * 4u;
-	const struct icmphdr *ic;
+	const cnet_icmp4_hdr *ic;
 
 	if (src == 0 || (src >> 28) >= 0xe || (src >> 24) == 127)
 		return false;
 	if (ip->frag_off & htons(IP_OFFMASK))
 		return false;
 	if (ip->protocol == IPPROTO_ICMP && len >= hlen + 1) {
-		ic = (const struct icmphdr *)(const void *)((const uint8_t *)
+		ic = (const cnet_icmp4_hdr *)(const void *)((const uint8_t *)
 								    ip +
 							    hlen);
 		/* only queries get errors */
@@ -74,11 +74,11 @@ icmp4_one(struct sl_cnet_thread *t, struct sl_mbuf *m)
 	const struct cnet_link *in = cnet_link_get(t->cnet, meta->in_ifindex);
 	uint8_t quote[ICMP4_QUOTE_MAX];
 	const struct cnet_nh *nh;
-	struct icmphdr *ic;
-	struct iphdr *ip;
+	cnet_icmp4_hdr *ic;
+	cnet_ip4_hdr *ip;
 	uint32_t len, qlen, src, dst, id;
 
-	ip = sl_mbuf_mtod_offset(m, struct iphdr *, CNET_ETH_HLEN);
+	ip = sl_mbuf_mtod_offset(m, cnet_ip4_hdr *, CNET_ETH_HLEN);
 	len = m->data_len - CNET_ETH_HLEN;
 	src = in != NULL ? __atomic_load_n(&in->addr, __ATOMIC_RELAXED) : 0;
 	if (src == 0 || !icmp4_may_answer(ip, len)) {
@@ -112,7 +112,7 @@ icmp4_one(struct sl_cnet_thread *t, struct sl_mbuf *m)
 	ip->saddr = htonl(src);
 	ip->daddr = htonl(dst);
 	ip->check = sl_cnet_cksum(ip, sizeof(*ip));
-	ic = (struct icmphdr *)(void *)(ip + 1);
+	ic = (cnet_icmp4_hdr *)(void *)(ip + 1);
 	memset(ic, 0, sizeof(*ic));
 	ic->type = meta->icmp_type;
 	ic->code = meta->icmp_code;

@@ -38,12 +38,12 @@ sl_cnet_ip4_check(const void *ip, uint32_t len)
 	const uint8_t *h = ip;
 	uint32_t hlen, tot;
 
-	if (len < sizeof(struct iphdr))
+	if (len < sizeof(cnet_ip4_hdr))
 		return SL_CNET_DROP_TRUNCATED + 1;
 	if ((h[0] >> 4) != 4)
 		return SL_CNET_DROP_BAD_VERSION + 1;
 	hlen = (uint32_t)(h[0] & 0xf) * 4;
-	if (hlen < sizeof(struct iphdr))
+	if (hlen < sizeof(cnet_ip4_hdr))
 		return SL_CNET_DROP_BAD_IHL + 1;
 	if (hlen > len)
 		return SL_CNET_DROP_TRUNCATED + 1;
@@ -58,7 +58,7 @@ sl_cnet_ip4_check(const void *ip, uint32_t len)
 void
 sl_cnet_ip4_ttl_dec(void *ip)
 {
-	struct iphdr *h = ip;
+	cnet_ip4_hdr *h = ip;
 	uint32_t sum;
 	uint16_t old, new;
 

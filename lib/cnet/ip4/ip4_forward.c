@@ -34,8 +34,8 @@ static uint16_t
 forward_one(const struct sl_cnet *c, struct sl_mbuf *m, uint32_t dst,
 	    uint32_t id)
 {
-	struct iphdr *ip =
-		sl_mbuf_mtod_offset(m, struct iphdr *, CNET_ETH_HLEN);
+	cnet_ip4_hdr *ip =
+		sl_mbuf_mtod_offset(m, cnet_ip4_hdr *, CNET_ETH_HLEN);
 	struct cnet_meta *meta = cnet_meta(m);
 	const struct cnet_nh *nh;
 
@@ -83,7 +83,7 @@ ip4_forward_process(struct sl_graph *g, struct sl_node *node, void **objs,
 			const struct sl_mbuf *m = objs[base + i];
 
 			ips[i] = ntohl(sl_mbuf_mtod_offset(m,
-							   const struct iphdr *,
+							   const cnet_ip4_hdr *,
 							   CNET_ETH_HLEN)
 					       ->daddr);
 		}

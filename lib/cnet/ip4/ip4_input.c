@@ -23,11 +23,11 @@ ip4_input_process(struct sl_graph *g, struct sl_node *node, void **objs,
 
 	for (i = 0; i < nb_objs; i++) {
 		struct sl_mbuf *m = objs[i];
-		const struct iphdr *ip;
+		const cnet_ip4_hdr *ip;
 
 		len = m->data_len > CNET_ETH_HLEN ? m->data_len - CNET_ETH_HLEN
 						  : 0;
-		ip = sl_mbuf_mtod_offset(m, const struct iphdr *,
+		ip = sl_mbuf_mtod_offset(m, const cnet_ip4_hdr *,
 					 CNET_ETH_HLEN);
 		bad = sl_cnet_ip4_check(ip, len);
 		if (unlikely(bad != 0)) {

@@ -126,7 +126,7 @@ output_one(struct sl_cnet_thread *t, struct sl_mbuf *m)
 	struct cnet_meta *meta = cnet_meta(m);
 	const struct cnet_link *lk = cnet_link_get(t->cnet, meta->out_ifindex);
 	struct cnet_neigh_key k;
-	const struct iphdr *ip;
+	const cnet_ip4_hdr *ip;
 	uint8_t *eth;
 	uint64_t v;
 	uint32_t mtu;
@@ -137,7 +137,7 @@ output_one(struct sl_cnet_thread *t, struct sl_mbuf *m)
 		meta->reason = SL_CNET_DROP_LINK_DOWN;
 		return IP4_OUTPUT_NEXT_DROP;
 	}
-	ip = sl_mbuf_mtod_offset(m, const struct iphdr *, CNET_ETH_HLEN);
+	ip = sl_mbuf_mtod_offset(m, const cnet_ip4_hdr *, CNET_ETH_HLEN);
 	mtu = lk->mtu;
 	if (unlikely(ntohs(ip->tot_len) > mtu)) {
 		if (ip->frag_off & htons(IP_DF)) {
