@@ -9,8 +9,15 @@
  *                  rule and keep the local-address map equal to the
  *                  kernel's addresses (default true): transit traffic to
  *                  sluice, ARP and traffic for the host to the kernel
- * Every interval: per-node packet counts and drops by reason summed over
- * the threads (--json: one JSON object per line). --show prints the
+ *   steer-rules    more steering rules for every net_af_xdp device
+ *                  (sl_steer.h text form, e.g. "arp xsk")
+ *   punt           hand punted packets to the kernel through a TAP device
+ *                  per device (default true)
+ *   channels       UDP channels ("udp4-listen:[ADDR:]PORT") served by the
+ *                  UDP echo example (udp_echo.c)
+ * Every interval: per-node packet counts, drops by reason summed over the
+ * threads and the channels' counters (--json: one JSON object per line).
+ * --show prints the
  * tables after the first sync and exits. Exit: 0 done; 1 failed; 2 bad
  * usage or configuration.
  */
@@ -24,19 +31,24 @@
 #include <string.h>
 
 #include <sluice/sl_app.h>
+#include <sluice/sl_chnl.h>
 #include <sluice/sl_cnet.h>
 #include <sluice/sl_graph.h>
 #include <sluice/sl_log.h>
 #include <sluice/sl_steer.h>
 
+#include "udp_echo.h"
+
 #define STACK_THREADS_MAX 128
 #define STACK_SYNC_MS 10000
 
-static const char *const stack_options[] = {"graph", "steer-transit", NULL};
+static const char *const stack_options[] = {
+	"graph", "steer-transit", "steer-rules", "punt", "channels", NULL};
 
 static const char *const stack_nodes[] = {
-	"eth_rx", "ip4_input", "ip4_forward", "ip4_output",
-	"icmp4",  "eth_tx",    "punt",	      "drop",
+	"eth_rx", "ptype",	 "ip4_input", "ip4_forward", "ip4_output",
+	"icmp4",  "udp_input",	 "chnl_recv", "udp_output",  "eth_tx",
+	"punt",	  "kernel_recv", "drop",
 };
 #define STACK_NNODES (sizeof(stack_nodes) / sizeof(stack_nodes[0]))
 
@@ -46,7 +58,12 @@ struct stack {
 	struct sl_cnet *cnet;
 	const char *const *patterns;
 	unsigned npatterns;
-	bool json, show, steer;
+	const char *const *rules; /* steer-rules */
+	unsigned nrules;
+	const char *const *chspecs; /* channels */
+	unsigned nchnls;
+	struct sl_chnl **chnls;
+	bool json, show, steer, punt;
 	struct sl_cnet_thread *th[STACK_THREADS_MAX];
 };
 
@@ -130,15 +147,38 @@ cli_parse(int argc, char **argv, struct cli *c)
 static int
 settings(struct stack *s)
 {
+	struct sl_steer_rule r;
+	unsigned i;
 	int err;
 
 	err = sl_config_options_check(s->conf, stack_options);
 	if (err < 0)
 		return err;
 	err = sl_config_opt_strv(s->conf, "graph", &s->patterns, &s->npatterns);
-	if (err < 0)
-		return err;
-	return sl_config_opt_bool(s->conf, "steer-transit", true, &s->steer);
+	if (err == 0)
+		err = sl_config_opt_bool(s->conf, "steer-transit", true,
+					 &s->steer);
+	if (err == 0)
+		err = sl_config_opt_bool(s->conf, "punt", true, &s->punt);
+	if (err == 0)
+		err = sl_config_opt_strv(s->conf, "steer-rules", &s->rules,
+					 &s->nrules);
+	if (err == 0)
+		err = sl_config_opt_strv(s->conf, "channels", &s->chspecs,
+					 &s->nchnls);
+	for (i = 0; err == 0 && i < s->nrules; i++) {
+		err = sl_steer_rule_parse(s->rules[i], &r);
+		if (err < 0)
+			SL_ERR("options.steer-rules[%u]: '%s' is not a "
+			       "steering rule",
+			       i, s->rules[i]);
+	}
+	if (err == 0 && s->nchnls != 0) {
+		s->chnls = calloc(s->nchnls, sizeof(*s->chnls));
+		if (s->chnls == NULL)
+			err = -ENOMEM;
+	}
+	return err;
 }
 
 /* ---- threads ------------------------------------------------------------ */
@@ -202,6 +242,7 @@ static void
 stats_print(struct stack *s, const char *what)
 {
 	uint64_t drops[SL_CNET_DROP_MAX];
+	struct sl_chnl_stats cs;
 	struct sl_node_stats ns;
 	const char *sep = "";
 	unsigned i;
@@ -225,6 +266,18 @@ stats_print(struct stack *s, const char *what)
 			       drops[i]);
 			sep = ", ";
 		}
+		printf("}, \"channels\": {");
+		sep = "";
+		for (i = 0; i < s->nchnls; i++) {
+			if (sl_chnl_stats_get(s->chnls[i], &cs) < 0)
+				memset(&cs, 0, sizeof(cs));
+			printf("%s\"%s\": {\"rx\": %" PRIu64
+			       ", \"tx\": %" PRIu64 ", \"rx_full\": %" PRIu64
+			       ", \"tx_full\": %" PRIu64 "}",
+			       sep, s->chspecs[i], cs.rx_pkts, cs.tx_pkts,
+			       cs.rx_full, cs.tx_full);
+			sep = ", ";
+		}
 		printf("}}\n");
 	} else {
 		printf("%s %.1f s:", what,
@@ -240,6 +293,10 @@ stats_print(struct stack *s, const char *what)
 			if (drops[i] != 0)
 				printf(" %s %" PRIu64, sl_cnet_drop_name(i),
 				       drops[i]);
+		for (i = 0; i < s->nchnls; i++)
+			if (sl_chnl_stats_get(s->chnls[i], &cs) == 0)
+				printf(" | %s rx %" PRIu64 " tx %" PRIu64,
+				       s->chspecs[i], cs.rx_pkts, cs.tx_pkts);
 		printf("\n");
 	}
 	fflush(stdout);
@@ -254,17 +311,15 @@ tick(struct sl_app *app, void *arg)
 
 /* ---- main --------------------------------------------------------------- */
 
-/* A "transit xsk" rule on every net_af_xdp device. */
+/* The stack manages the steering of every net_af_xdp device: the
+ * channels' rules, the transit rule (steer-transit) and steer-rules. */
 static int
 steer_setup(struct stack *s)
 {
 	struct sl_steer_rule r;
-	unsigned i, j, id;
+	unsigned i, j, k;
 	int err;
 
-	err = sl_steer_rule_parse("transit xsk", &r);
-	if (err < 0)
-		return err;
 	for (i = 0; i < s->conf->nlports; i++) {
 		const struct sl_config_lport *lp = &s->conf->lports[i];
 
@@ -275,11 +330,21 @@ steer_setup(struct stack *s)
 				break;
 		if (j < i)
 			continue;
-		err = sl_steer_rule_add(lp->netdev, &r, &id);
+		err = sl_cnet_steer_attach(s->cnet, lp->netdev, s->steer);
 		if (err < 0) {
-			SL_ERR("%s: transit rule: %s", lp->netdev,
+			SL_ERR("%s: steering: %s", lp->netdev,
 			       sl_strerror(-err));
 			return err;
+		}
+		for (k = 0; k < s->nrules; k++) {
+			err = sl_steer_rule_parse(s->rules[k], &r);
+			if (err == 0)
+				err = sl_steer_rule_add(lp->netdev, &r, NULL);
+			if (err < 0) {
+				SL_ERR("%s: steering rule '%s': %s", lp->netdev,
+				       s->rules[k], sl_strerror(-err));
+				return err;
+			}
 		}
 	}
 	return 0;
@@ -308,15 +373,17 @@ run(struct stack *s, const struct cli *c)
 		SL_ERR("at most %d threads", STACK_THREADS_MAX);
 		return -EINVAL;
 	}
-	s->cnet = sl_cnet_create(&cc);
-	if (s->cnet == NULL)
-		return -errno;
 	if (!c->show) {
 		s->app = sl_app_create(&ac);
-		if (s->app == NULL) {
-			err = -errno;
-			goto free_cnet;
-		}
+		if (s->app == NULL)
+			return -errno;
+		cc.pool = sl_app_pool(s->app, 0);
+		cc.punt_tap = s->punt && cc.pool != NULL;
+	}
+	s->cnet = sl_cnet_create(&cc);
+	if (s->cnet == NULL) {
+		err = -errno;
+		goto destroy_app;
 	}
 	/* the devices are attached: the mirror's addresses reach the
 	 * steering maps before the transit rule sends traffic to sluice */
@@ -327,12 +394,17 @@ run(struct stack *s, const struct cli *c)
 	}
 	if (c->show) {
 		err = sl_cnet_show(s->cnet, stdout);
-		goto free_cnet;
+		goto destroy_app;
 	}
-	if (s->steer) {
-		err = steer_setup(s);
-		if (err < 0)
+	err = steer_setup(s);
+	if (err < 0)
+		goto destroy_app;
+	for (i = 0; i < s->nchnls; i++) {
+		s->chnls[i] = udp_echo_open(s->cnet, s->chspecs[i]);
+		if (s->chnls[i] == NULL) {
+			err = -errno;
 			goto destroy_app;
+		}
 	}
 	if (!s->json)
 		printf("sluice-stack: %u threads, %u lports, kernel tables "
@@ -341,12 +413,15 @@ run(struct stack *s, const struct cli *c)
 	err = sl_app_run(s->app);
 	stats_print(s, s->json ? "summary" : "summary");
 destroy_app:
-	/* held packets go back to the pools before they are destroyed */
+	/* held and queued packets go back to the pools before they are
+	 * destroyed; the threads leave the QSBR domain first, so that the
+	 * channels need not wait for them */
 	for (i = 0; i < STACK_THREADS_MAX; i++)
 		sl_cnet_thread_destroy(s->th[i]);
-	sl_app_destroy(s->app);
-free_cnet:
+	for (i = 0; i < s->nchnls; i++)
+		sl_chnl_close(s->chnls[i]);
 	sl_cnet_free(s->cnet);
+	sl_app_destroy(s->app);
 	return err;
 }
 
@@ -371,6 +446,7 @@ main(int argc, char **argv)
 			SL_ERR("%s", sl_strerror(-err));
 	}
 	sl_config_free((struct sl_config *)(uintptr_t)s.conf);
+	free(s.chnls);
 	if (err == -EINVAL)
 		return 2;
 	return err < 0 ? 1 : 0;

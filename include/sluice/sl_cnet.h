@@ -14,9 +14,13 @@
  *   reused after a QSBR grace period);
  * - neighbours in a cuckoo hash keyed by (ifindex, IPv4 address).
  *
- * The graph of one stack thread: eth_rx (source) -> ip4_input ->
- * ip4_forward -> ip4_output -> eth_tx, with icmp4 (errors), punt and
- * drop (counted by reason). Multipath routes use their first path.
+ * The graph of one stack thread: eth_rx (source) -> ptype -> ip4_input
+ * -> ip4_forward -> ip4_output -> eth_tx, with icmp4 (errors), udp_input
+ * -> chnl_recv for the host's datagrams bound to a channel (sl_chnl.h),
+ * udp_output (source: what channels send), punt (to the kernel through a
+ * TAP device), kernel_recv (source: what the kernel sends back through
+ * it) and drop (counted by reason). Multipath routes use their first
+ * path.
  * Packets to a neighbour not yet resolved are held (SL_CNET_HOLD_PKTS per
  * neighbour, per thread) while the kernel resolves it, and sent when its
  * neighbour event arrives.
@@ -54,7 +58,7 @@ enum sl_cnet_drop_reason {
 	SL_CNET_DROP_BAD_IHL,	      /**< header length below 20 bytes */
 	SL_CNET_DROP_BAD_CKSUM,	      /**< header checksum wrong */
 	SL_CNET_DROP_BAD_LEN,	      /**< total length vs frame */
-	SL_CNET_DROP_PUNT,	      /**< punted (for the kernel) */
+	SL_CNET_DROP_PUNT,	      /**< for the kernel, no punt device */
 	SL_CNET_DROP_BLACKHOLE,	      /**< blackhole route */
 	SL_CNET_DROP_NO_NEIGH,	      /**< neighbour not resolved (in time) */
 	SL_CNET_DROP_NEIGH_HOLD_FULL, /**< too many packets wait for it */
@@ -64,6 +68,11 @@ enum sl_cnet_drop_reason {
 	SL_CNET_DROP_TX_FULL,	 /**< the lport refused it */
 	SL_CNET_DROP_ICMP_RATELIMIT, /**< ICMP error not sent: rate limit */
 	SL_CNET_DROP_ICMP_NOT_SENT,  /**< no error for an error (or bad src) */
+	SL_CNET_DROP_BAD_UDP_LEN,    /**< UDP length vs IP payload */
+	SL_CNET_DROP_BAD_UDP_CKSUM,  /**< UDP checksum wrong */
+	SL_CNET_DROP_CHNL_FULL,	     /**< the channel's queue was full */
+	SL_CNET_DROP_NO_ROUTE,	     /**< a channel's datagram: no route */
+	SL_CNET_DROP_PUNT_FULL,	     /**< the punt device refused it */
 	SL_CNET_DROP_MAX,
 };
 
@@ -77,6 +86,13 @@ struct sl_cnet_cfg {
 	bool steer_local;
 	/** ICMP errors per second per thread (token bucket); 0: 100. */
 	uint32_t icmp_rate;
+	/** Hand punted packets to the kernel through a TAP device per
+	 *  device of the threads' lports, and send what the kernel writes
+	 *  to it out of the lport (kernel_recv). Needs pool. */
+	bool punt_tap;
+	/** Pool of the packets cnet makes: punt-device reception,
+	 *  sl_chnl_alloc(). NULL: none (punted packets are dropped). */
+	struct sl_mempool *pool;
 };
 
 struct sl_cnet;
@@ -183,6 +199,31 @@ SL_API int sl_cnet_thread_drops(const struct sl_cnet_thread *t,
 /** @return The name of a drop reason ("bad_cksum", ...), or "?".
  *  @param reason An enum sl_cnet_drop_reason. */
 SL_API const char *sl_cnet_drop_name(unsigned reason);
+
+/**
+ * Let the stack manage the steering of a device with an lport of
+ * net_af_xdp (opened by this process): every channel bound now or later
+ * gets its rule there (sl_chnl.h), and with transit a "transit xsk" rule
+ * brings the traffic the host forwards to sluice. Call after
+ * sl_cnet_start() (the local-address map is then complete), once per
+ * device (again: no-op).
+ * @param c The stack.
+ * @param ifname The device.
+ * @param transit Add the transit rule.
+ * @return 0, -EINVAL, -ENOSPC (too many devices) or sl_steer_rule_add()'s
+ *   error.
+ */
+SL_API int sl_cnet_steer_attach(struct sl_cnet *c, const char *ifname,
+				bool transit);
+
+/**
+ * The name of the punt device of a device: "slp" and the ifindex
+ * ("slp7"). sl_cnet_thread_create() creates it when sl_cnet_cfg.punt_tap
+ * is set, sl_cnet_thread_destroy() removes it.
+ * @param ifindex The device's ifindex.
+ * @param buf Filled, IFNAMSIZ bytes.
+ */
+SL_API void sl_cnet_punt_ifname(int ifindex, char buf[16]);
 
 /* ---- header checks and arithmetic (pure; used by the nodes) ----------- */
 

@@ -7,11 +7,16 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <net/if.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <sluice/sl_log.h>
+#include <sluice/sl_pktdev.h>
 #include <sluice/sl_steer.h>
 #include <sluice/sl_time.h>
 
@@ -50,6 +55,11 @@ static const char *const drop_names[SL_CNET_DROP_MAX] = {
 	[SL_CNET_DROP_TX_FULL] = "tx_full",
 	[SL_CNET_DROP_ICMP_RATELIMIT] = "icmp_ratelimit",
 	[SL_CNET_DROP_ICMP_NOT_SENT] = "icmp_not_sent",
+	[SL_CNET_DROP_BAD_UDP_LEN] = "bad_udp_len",
+	[SL_CNET_DROP_BAD_UDP_CKSUM] = "bad_udp_cksum",
+	[SL_CNET_DROP_CHNL_FULL] = "chnl_full",
+	[SL_CNET_DROP_NO_ROUTE] = "no_route",
+	[SL_CNET_DROP_PUNT_FULL] = "punt_full",
 };
 
 const char *
@@ -112,6 +122,11 @@ sl_cnet_create(const struct sl_cnet_cfg *cfg)
 		err = -errno;
 		goto free_fib;
 	}
+	err = cnet_chnl_init(c);
+	if (err < 0) {
+		sl_hash_free(c->neigh);
+		goto free_fib;
+	}
 	return c;
 free_fib:
 	sl_fib4_free(c->fib);
@@ -138,6 +153,7 @@ sl_cnet_free(struct sl_cnet *c)
 		return;
 	resolver_stop(c);
 	sl_nlm_stop(c->nlm);
+	cnet_chnl_fini(c);
 	sl_hash_free(c->neigh);
 	sl_fib4_free(c->fib);
 	sl_fib_qsbr_free(c->qsbr);
@@ -667,6 +683,140 @@ sl_cnet_show(struct sl_cnet *c, FILE *f)
 	return ferror(f) ? -EIO : 0;
 }
 
+/* ---- punt devices ------------------------------------------------------- */
+
+void
+sl_cnet_punt_ifname(int ifindex, char buf[16])
+{
+	snprintf(buf, 16, "slp%d", ifindex);
+}
+
+static void
+sysctl_set(const char *path, const char *val)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL || fputs(val, f) < 0 || fclose(f) != 0) {
+		SL_WARN("%s: %s", path, sl_strerror(errno));
+		if (f != NULL)
+			fclose(f);
+	}
+}
+
+/* Bring a device up (or down). */
+static int
+ifup(const char *ifname, bool up)
+{
+	struct ifreq ifr;
+	int s, err = 0;
+
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -errno;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+		err = -errno;
+	else {
+		if (up)
+			ifr.ifr_flags |= IFF_UP;
+		else
+			ifr.ifr_flags &= ~IFF_UP;
+		if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+			err = -errno;
+	}
+	close(s);
+	return err;
+}
+
+/* One TAP device per device of the thread's lports that no other thread
+ * punts to yet: the device's MAC address and MTU, no IPv6 (the kernel
+ * would send its own neighbour discovery through it), rp_filter off (the
+ * kernel's route back to a punted packet's source is via the device, not
+ * the TAP). */
+static int
+punt_open(struct sl_cnet_thread *t)
+{
+	struct sl_cnet *c = t->cnet;
+	char tap[16], opts[96], path[128], name[SL_PORT_NAMESIZE];
+	const struct cnet_link *lk;
+	struct sl_port_cfg pc;
+	unsigned p, q;
+	int err;
+
+	if (c->cfg.pool == NULL) {
+		SL_ERR("punt devices need sl_cnet_cfg.pool");
+		return -EINVAL;
+	}
+	for (p = 0; p < t->nports; p++) {
+		for (q = 0; q < p && t->ifindex[q] != t->ifindex[p]; q++)
+			;
+		lk = cnet_link_get(c, t->ifindex[p]);
+		if (q < p || lk == NULL || !lk->known)
+			continue; /* one per device; unknown: no MAC to use */
+		pthread_mutex_lock(&c->lock);
+		if (c->punt_taken[t->ifindex[p]]) {
+			pthread_mutex_unlock(&c->lock);
+			continue;
+		}
+		c->punt_taken[t->ifindex[p]] = 1;
+		pthread_mutex_unlock(&c->lock);
+		sl_cnet_punt_ifname(t->ifindex[p], tap);
+		snprintf(name, sizeof(name), "punt:%s", tap);
+		snprintf(opts, sizeof(opts),
+			 "up=no,mtu=%u,mac=%02x:%02x:%02x:%02x:%02x:%02x",
+			 lk->mtu < 68 ? 1500 : lk->mtu, lk->mac[0], lk->mac[1],
+			 lk->mac[2], lk->mac[3], lk->mac[4], lk->mac[5]);
+		memset(&pc, 0, sizeof(pc));
+		pc.name = name;
+		pc.backend = "net_tap";
+		pc.ifname = tap;
+		pc.pool = c->cfg.pool;
+		pc.options = opts;
+		t->punt[p] = sl_pktdev_open(&pc);
+		if (t->punt[p] == NULL) {
+			err = -errno;
+			SL_ERR("punt device %s for %s: %s", tap, lk->name,
+			       sl_strerror(-err));
+			return err;
+		}
+		snprintf(path, sizeof(path),
+			 "/proc/sys/net/ipv6/conf/%s/disable_ipv6", tap);
+		if (access(path, F_OK) == 0)
+			sysctl_set(path, "1");
+		snprintf(path, sizeof(path),
+			 "/proc/sys/net/ipv4/conf/%s/rp_filter", tap);
+		sysctl_set(path, "0");
+		err = sl_pktdev_start(t->punt[p]);
+		if (err == 0)
+			err = ifup(tap, true);
+		if (err < 0) {
+			SL_ERR("punt device %s: %s", tap, sl_strerror(-err));
+			return err;
+		}
+		t->punt_poll_tsc = 0;
+		SL_INFO("punt device %s for %s", tap, lk->name);
+	}
+	return 0;
+}
+
+static void
+punt_close(struct sl_cnet_thread *t)
+{
+	unsigned p;
+
+	for (p = 0; p < t->nports; p++) {
+		if (t->punt[p] == NULL)
+			continue;
+		(void)sl_pktdev_stop(t->punt[p]);
+		sl_pktdev_close(t->punt[p]);
+		t->punt[p] = NULL;
+		pthread_mutex_lock(&t->cnet->lock);
+		t->cnet->punt_taken[t->ifindex[p]] = 0;
+		pthread_mutex_unlock(&t->cnet->lock);
+	}
+}
+
 /* ---- threads ------------------------------------------------------------ */
 
 int
@@ -685,7 +835,8 @@ sl_cnet_thread_create(struct sl_cnet *c, const char *name,
 		      unsigned nports, const char *const *patterns,
 		      unsigned npatterns)
 {
-	static const char *const def[] = {"eth_rx"};
+	static const char *const def[] = {"eth_rx", "kernel_recv",
+					  "udp_output"};
 	struct sl_cnet_thread *t;
 	int err, id;
 
@@ -717,9 +868,15 @@ sl_cnet_thread_create(struct sl_cnet *c, const char *name,
 	}
 	t->qsbr_id = (unsigned)id;
 	cnet_thread_setup = t;
+	t->punt_poll_tsc = UINT64_MAX;
+	if (c->cfg.punt_tap) {
+		err = punt_open(t);
+		if (err < 0)
+			goto unregister;
+	}
 	if (patterns == NULL || npatterns == 0) {
 		patterns = def;
-		npatterns = 1;
+		npatterns = sizeof(def) / sizeof(def[0]);
 	}
 	t->graph = sl_graph_create(name, patterns, npatterns);
 	cnet_thread_setup = NULL;
@@ -731,6 +888,7 @@ sl_cnet_thread_create(struct sl_cnet *c, const char *name,
 	t->output = sl_graph_node_get(t->graph, "ip4_output");
 	return t;
 unregister:
+	punt_close(t);
 	(void)sl_fib_qsbr_unregister(c->qsbr, t->qsbr_id);
 free_t:
 	free(t);
@@ -760,6 +918,7 @@ sl_cnet_thread_destroy(struct sl_cnet_thread *t)
 	for (i = 0; i < SL_CNET_HOLD_SLOTS; i++)
 		sl_mbuf_free_bulk(t->hold[i].pkts, t->hold[i].n);
 	sl_graph_destroy(t->graph);
+	punt_close(t);
 	(void)sl_fib_qsbr_unregister(t->cnet->qsbr, t->qsbr_id);
 	free(t);
 }

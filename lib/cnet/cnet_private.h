@@ -11,12 +11,14 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include <sluice/sl_chnl.h>
 #include <sluice/sl_cnet.h>
 #include <sluice/sl_fib.h>
 #include <sluice/sl_graph.h>
 #include <sluice/sl_hash.h>
 #include <sluice/sl_mbuf.h>
 #include <sluice/sl_nlmirror.h>
+#include <sluice/sl_ring.h>
 
 #define CNET_ETH_HLEN 14
 #define CNET_ETHERTYPE_IP4 0x0800
@@ -26,6 +28,19 @@
  * through it would be undefined, and fault where alignment is strict). */
 typedef struct iphdr cnet_ip4_hdr __attribute__((aligned(2)));
 typedef struct icmphdr cnet_icmp4_hdr __attribute__((aligned(2)));
+
+/* The UDP header. */
+struct cnet_udp_hdr {
+	uint16_t sport, dport, len, check;
+};
+
+#define CNET_IP4_HLEN 20
+#define CNET_UDP_HLEN 8
+/* Ethernet + IPv4 without options + UDP */
+#define CNET_UDP_HDRS (CNET_ETH_HLEN + CNET_IP4_HLEN + CNET_UDP_HLEN)
+
+/* Devices whose steering one stack manages. */
+#define CNET_STEER_DEVS 64
 
 /* Pending resolution requests; more are dropped (asked again later). */
 #define CNET_RQ_MAX 64
@@ -94,12 +109,25 @@ struct sl_cnet {
 	uint32_t max_routes;
 	uint32_t nroutes;
 	struct cnet_link links[SL_CNET_IFINDEX_MAX + 1];
+	uint8_t punt_taken[SL_CNET_IFINDEX_MAX + 1]; /* a thread punts there */
 	uint32_t epoch; /* resyncs begun, for the neighbours' epoch bits */
 	bool resync;	/* between resync_begin and resync_end */
 	/* bumped on every neighbour change (graph threads may look) */
 	uint64_t neigh_gen;
 	struct sl_cnet_cfg cfg;
 	struct sl_nlm *nlm;
+	/* channels: (ip, port) -> struct sl_chnl *; writers hold chnl_lock
+	 * and free a closed channel after a QSBR grace period */
+	struct sl_hash *chnls;
+	pthread_mutex_t chnl_lock;
+	uint32_t nchnls;
+	uint16_t chnl_port_next; /* next ephemeral port to try */
+	/* datagrams of sl_chnl_sendto() for udp_output (any thread) */
+	struct sl_ring *chnl_txq;
+	struct sl_chnl *chnl_list[SL_CHNL_MAX]; /* open ones (chnl_lock) */
+	/* devices whose steering the stack manages (chnl_lock) */
+	unsigned nsteer;
+	char steer_devs[CNET_STEER_DEVS][16];
 	/* resolution requests of the graph threads, made by a thread of
 	 * cnet (a netlink request may wait for the kernel's answer) */
 	pthread_t resolver;
@@ -126,6 +154,12 @@ struct cnet_meta {
 	uint8_t icmp_code;
 	uint8_t __pad;
 	uint16_t icmp_mtu; /* for frag needed */
+	/* channels: udp_input -> chnl_recv, sl_chnl_sendto -> udp_output */
+	uint16_t lport; /* local UDP port */
+	struct sl_chnl *chnl;
+	uint32_t laddr; /* local address, host order */
+	uint32_t raddr; /* remote address, host order */
+	uint16_t rport; /* remote UDP port */
 };
 SL_STATIC_ASSERT(sizeof(struct cnet_meta) <=
 			 sizeof(((struct sl_mbuf *)0)->priv),
@@ -136,6 +170,60 @@ cnet_meta(struct sl_mbuf *m)
 {
 	return (struct cnet_meta *)(void *)m->priv;
 }
+
+/* A channel (sl_chnl.h). Graph threads read the fixed fields and add to
+ * the rx counters; the rest belongs to the owner. */
+#define CNET_CHNL_RULES 8
+struct cnet_chnl_key {
+	uint32_t ip; /* host order, 0: any */
+	uint16_t port;
+	uint16_t __pad;
+};
+
+struct sl_chnl {
+	struct sl_cnet *cnet;
+	struct sl_ring *rxq; /* MP (graph threads) / SC (owner) */
+	sl_chnl_cb cb;
+	void *arg;
+	struct sl_chnl_addr local, peer;
+	bool bound, connected;
+	struct sl_chnl_stats st; /* rx_*: atomic adds of the graph threads */
+	unsigned nrules;
+	struct {
+		char dev[16];
+		unsigned id;
+	} rules[CNET_CHNL_RULES];
+};
+
+/* Find the channel of a datagram to (ip, port), host order. */
+static inline struct sl_chnl *
+cnet_chnl_find(const struct sl_cnet *c, uint32_t ip, uint16_t port)
+{
+	struct cnet_chnl_key k = {.ip = ip, .port = port};
+	uint64_t v;
+
+	if (__atomic_load_n(&c->nchnls, __ATOMIC_RELAXED) == 0)
+		return NULL;
+	if (sl_hash_lookup(c->chnls, &k, &v) == 0)
+		return (struct sl_chnl *)(uintptr_t)v;
+	k.ip = 0;
+	if (sl_hash_lookup(c->chnls, &k, &v) == 0)
+		return (struct sl_chnl *)(uintptr_t)v;
+	return NULL;
+}
+
+/* Checksum pieces: a running sum of 16-bit words in memory order, and
+ * its folded complement (ready to store). */
+uint32_t cnet_sum_partial(const void *data, uint32_t len, uint32_t sum);
+uint16_t cnet_sum_fold(uint32_t sum);
+/* The UDP checksum over the pseudo-header of ip (saddr, daddr), the UDP
+ * header and payload (len bytes, the check field as it is): 0 for a
+ * datagram whose check field is right; the value to store when the field
+ * was 0 (a 0 result is sent as 0xffff). */
+uint16_t cnet_udp4_cksum(const void *ip, const void *udp, uint16_t len);
+
+int cnet_chnl_init(struct sl_cnet *c);
+void cnet_chnl_fini(struct sl_cnet *c);
 
 /* Resolution requests remembered per thread (rate limit). */
 #define CNET_RESOLVE_SLOTS 16
@@ -165,6 +253,11 @@ struct sl_cnet_thread {
 		uint64_t tsc; /* first packet held */
 		struct sl_mbuf *pkts[SL_CNET_HOLD_PKTS];
 	} hold[SL_CNET_HOLD_SLOTS];
+	/* punt: the TAP device of each lport's device (NULL: none, the
+	 * packets are dropped as punt), polled by kernel_recv */
+	struct sl_port *punt[SL_CNET_THREAD_PORTS];
+	uint64_t punt_poll_tsc; /* next look at the punt devices */
+	uint16_t ip_id;		/* udp_output's IPv4 identification */
 	/* ip4_output: last resolution asked per neighbour */
 	struct {
 		uint32_t ip;

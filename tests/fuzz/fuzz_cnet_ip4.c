@@ -1,8 +1,9 @@
 /*
  * libFuzzer target for the IPv4 path of the stack's graph nodes (lib/cnet):
- * eth_rx, ip4_input, ip4_forward, ip4_output, icmp4, punt, drop and eth_tx,
- * over net_ring lports (no kernel, no mirror). The tables are filled through
- * the mirror's callbacks as in tests/netns/stack_unit.c:
+ * eth_rx, ptype, ip4_input, ip4_forward, ip4_output, icmp4, udp_input,
+ * chnl_recv, punt, drop and eth_tx, over net_ring lports (no kernel, no
+ * mirror), with a UDP channel bound to 198.18.1.1:7. The tables are filled
+ * through the mirror's callbacks as in tests/netns/stack_unit.c:
  *
  *   link 10 r0 198.18.1.1/24, lport r0 (peer c1), neighbour .2 resolved
  *   link 11 r1 198.18.2.1/24 MTU 1000, lport r1 (peer c2), neighbour .2
@@ -21,19 +22,21 @@
  *
  * Checks: the packet is received and accounted for exactly once, as a
  * frame sent (forwarded, or an ICMP error made of it), a drop counter
- * (punt included) or a held packet, which after the flush (resolution or
- * expiry) is sent or counted in turn; frames refused before ip4_forward
- * get the reason the headers call for; a forwarded frame is the datagram
- * with TTL - 1 and a valid header checksum, from the output link's MAC to
- * a known neighbour; an ICMP error has valid checksums, comes from a
- * router address and quotes the datagram; the pool's in-use count is back
- * to its baseline after every input.
+ * (punt included), a datagram delivered to the channel (whose payload and
+ * source are the datagram's) or a held packet, which after the flush
+ * (resolution or expiry) is sent or counted in turn; frames refused before
+ * ip4_forward get the reason the headers call for; a forwarded frame is the
+ * datagram with TTL - 1 and a valid header checksum, from the output link's MAC
+ * to a known neighbour; an ICMP error has valid checksums, comes from a router
+ * address and quotes the datagram; the pool's in-use count is back to its
+ * baseline after every input.
  */
 #include <arpa/inet.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <sluice/sl_chnl.h>
 #include <sluice/sl_cnet.h>
 #include <sluice/sl_mbuf.h>
 #include <sluice/sl_mempool.h>
@@ -67,8 +70,42 @@ static struct {
 	struct sl_port *r[NPORTS], *c[NPORTS]; /* r[i] <-> c[i] */
 	struct sl_cnet *c_net;
 	struct sl_cnet_thread *t;
+	struct sl_chnl *ch;
 	unsigned baseline;
+	unsigned delivered; /* datagrams the channel got for this input */
+	const uint8_t *ip;  /* the input datagram, when ip4_input takes it */
 } fz;
+
+/* The channel's callback: each datagram must be the input's payload. */
+static void
+chnl_cb(struct sl_chnl *ch, unsigned events, void *arg)
+{
+	struct sl_chnl_addr from;
+	struct sl_mbuf *m;
+	const uint8_t *ip = fz.ip, *u;
+	uint32_t ihl;
+
+	(void)arg;
+	if (events != SL_CHNL_EV_READ)
+		abort();
+	while (sl_chnl_recvfrom(ch, &m, &from, 1) == 1) {
+		if (ip == NULL)
+			abort();
+		ihl = (ip[0] & 0xfu) * 4;
+		u = ip + ihl;
+		if (ihl != 20 || ip[9] != 17 ||
+		    m->data_len != (uint32_t)(u[4] << 8 | u[5]) - 8 ||
+		    memcmp(sl_mbuf_mtod(m, const uint8_t *), u + 8,
+			   m->data_len) != 0 ||
+		    from.port != (uint16_t)(u[0] << 8 | u[1]) ||
+		    from.ip !=
+			    ((uint32_t)ip[12] << 24 | (uint32_t)ip[13] << 16 |
+			     (uint32_t)ip[14] << 8 | ip[15]))
+			abort();
+		fz.delivered++;
+		sl_mbuf_free(m);
+	}
+}
 
 static struct sl_port *
 ring_open(const char *name, const char *options)
@@ -189,6 +226,10 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	fz.t = sl_cnet_thread_create(fz.c_net, "fuzz-cnet", ports, ifx, NPORTS,
 				     NULL, 0);
 	if (fz.t == NULL)
+		abort();
+	fz.ch = sl_chnl_open(fz.c_net, "udp4-listen:198.18.1.1:7", chnl_cb,
+			     NULL);
+	if (fz.ch == NULL)
 		abort();
 	fz.baseline = sl_mempool_in_use_count(fz.pool);
 	return 0;
@@ -352,6 +393,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fz.t->icmp_last_tsc = sl_tsc();
 
 	before = drops_total(d0);
+	fz.delivered = 0;
+	fz.ip = early == SL_CNET_DROP_MAX ? ip : NULL;
 	if (sl_pktdev_tx_burst(fz.c[port], &m, 1) != 1)
 		abort();
 	if (sl_cnet_thread_poll(fz.t) != 1)
@@ -359,7 +402,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	out = collect(early == SL_CNET_DROP_MAX ? ip : NULL, tot);
 	dropped = drops_total(d1) - before;
 	held = held_total(&slot);
-	if (out + dropped + held != 1)
+	if (out + dropped + held + fz.delivered != 1)
 		abort();
 	if (early != SL_CNET_DROP_MAX && d1[early] != d0[early] + 1)
 		abort();

@@ -14,6 +14,14 @@ flush the first packet is held until the kernel resolved the neighbour
 and then delivered; an unreachable route and a DF packet over the MTU get
 their ICMP errors, a non-DF one is dropped and counted.
 
+The hybrid paths: a UDP echo channel on 198.18.1.1:7 answers from sluice
+while the kernel keeps answering ARP and ping for the same address; a
+datagram steered to sluice for a port with no channel (9001) is punted
+through the TAP device to a kernel socket, which answers; r1 down stops
+forwarding and r1 up brings it back by itself; with ARP steered to
+sluice, the kernel's ARP answers go out through kernel_recv; stopping
+sluice removes the punt devices.
+
 Usage: stack_fwd.py SLUICE_STACK native|skb. Exit 77 when not root or
 net_af_xdp is missing.
 """
@@ -108,7 +116,7 @@ def setup():
     return c1, r, c2
 
 
-def stack_config():
+def stack_config(extra_rules=()):
     lp = {}
     for i, n in enumerate(["r0:0", "r1:0"]):
         lp[n] = {"pmd": "net_af_xdp", "umem": "umem0", "region": i,
@@ -121,17 +129,21 @@ def stack_config():
         "lcore-groups": {"all": ["0-%d" % (os.cpu_count() - 1)]},
         "threads": {"stack:0": {"group": "all", "lports": ["r0:0", "r1:0"],
                                 "idle_timeout": 10}},
-        "options": {},
+        "options": {
+            "channels": ["udp4-listen:198.18.1.1:7"],
+            "steer-rules": ["udp dst 198.18.1.1 port 9000-9010 xsk"]
+            + list(extra_rules),
+        },
     }
 
 
 class Stack:
     """sluice-stack in r, its JSON lines read by a thread."""
 
-    def __init__(self, ns):
+    def __init__(self, ns, extra_rules=()):
         with tempfile.NamedTemporaryFile("w", suffix=".jsonc",
                                          delete=False) as f:
-            json.dump(stack_config(), f, indent=2)
+            json.dump(stack_config(extra_rules), f, indent=2)
             self.path = f.name
         self.proc = topo.popen(ns, [STACK, "-c", self.path, "--json",
                                     "--interval", "0.2"],
@@ -181,6 +193,141 @@ class Stack:
         if rc != 0:
             fail("sluice-stack exited %d: %s" %
                  (rc, self.proc.stderr.read()[-3000:]))
+
+
+# UDP client, run in c1: N datagrams to ADDR PORT, prints the replies
+# that came back with the same payload.
+UDP_CLIENT = r"""
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(1.0)
+got = 0
+for i in range(int(sys.argv[3])):
+    msg = b"sluice %d" % i
+    s.sendto(msg, (sys.argv[1], int(sys.argv[2])))
+    try:
+        data, src = s.recvfrom(2048)
+        got += data == msg and src == (sys.argv[1], int(sys.argv[2]))
+    except socket.timeout:
+        pass
+print(got)
+"""
+
+# UDP echo of the kernel, run in r on 198.18.1.1:9001 for the given time.
+KERNEL_ECHO = r"""
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("198.18.1.1", 9001))
+s.settimeout(0.2)
+print("ready", flush=True)
+end = time.monotonic() + float(sys.argv[1])
+while time.monotonic() < end:
+    try:
+        data, src = s.recvfrom(2048)
+    except socket.timeout:
+        continue
+    s.sendto(data, src)
+"""
+
+
+def udp_exchange(ns, addr, port, n):
+    out = topo.exec(ns, "python3", "-c", UDP_CLIENT, addr, str(port),
+                    str(n), timeout=60).stdout
+    return int(out.strip())
+
+
+def hybrid_checks(c1, r, st):
+    """The echo channel next to the kernel on one address, and punt."""
+    before = st.wait_stats()
+    n = udp_exchange(c1, "198.18.1.1", 7, 20)
+    after = st.wait_stats()
+    ch = after["channels"]["udp4-listen:198.18.1.1:7"]
+    rx = ch["rx"] - before["channels"]["udp4-listen:198.18.1.1:7"]["rx"]
+    print("UDP echo channel on 198.18.1.1:7: %d/20 echoed; channel rx %d, "
+          "chnl_recv +%d, udp_output +%d" %
+          (n, rx, after["nodes"]["chnl_recv"] - before["nodes"]["chnl_recv"],
+           after["nodes"]["udp_output"] - before["nodes"]["udp_output"]))
+    if n != 20 or rx < 20:
+        fail("UDP echo through the channel: %d/20 (channel %s)" % (n, ch))
+    # the same address still answers ARP and ping from the kernel
+    topo.exec(c1, "ip", "neigh", "flush", "dev", "c1a")
+    if replies(ping(c1, "198.18.1.1", count=2)) != 2:
+        fail("198.18.1.1: ARP and ping (kernel) fail next to the channel")
+    print("198.18.1.1 answers ARP and ping from the kernel meanwhile")
+
+    # port 9001 is steered to sluice but has no channel: punted to the
+    # kernel's socket through the TAP device
+    echo = topo.popen(r, ["python3", "-c", KERNEL_ECHO, "8"],
+                      stdout=subprocess.PIPE, text=True)
+    if echo.stdout.readline().strip() != "ready":
+        fail("kernel echo did not start")
+    before = st.wait_stats()
+    n = udp_exchange(c1, "198.18.1.1", 9001, 10)
+    after = st.wait_stats()
+    punted = after["nodes"]["punt"] - before["nodes"]["punt"]
+    lost = after["drops"]["punt"] - before["drops"]["punt"]
+    print("UDP to 198.18.1.1:9001 (no channel): %d/10 answered by the "
+          "kernel, %d punted through the TAP device, %d dropped" %
+          (n, punted, lost))
+    if n != 10 or punted < 10 or lost != 0:
+        fail("punt to the kernel socket: %d/10 answered, punt +%d, "
+             "drops %s" % (n, punted, after["drops"]))
+    echo.wait(timeout=20)
+
+
+def link_flap(c1, r, st):
+    """r1 down: no forwarding; r1 up: forwarding resumes by itself."""
+    topo.exec(r, "ip", "link", "set", "r1", "down")
+    time.sleep(0.3)
+    before = st.wait_stats()
+    n = replies(ping(c1, "198.18.2.2", count=2))
+    after = st.wait_stats()
+    if n != 0:
+        fail("c2 reachable with r1 down")
+    print("r1 down: c2 unreachable (icmp4 +%d: the kernel removed the "
+          "connected route; drops %s)" %
+          (after["nodes"]["icmp4"] - before["nodes"]["icmp4"],
+           {k: after["drops"][k] - before["drops"][k]
+            for k in after["drops"]
+            if after["drops"][k] != before["drops"][k]}))
+    topo.exec(r, "ip", "link", "set", "r1", "up")
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 10:
+        if replies(ping(c1, "198.18.2.2", count=1)) == 1:
+            break
+    else:
+        fail("forwarding did not resume within 10 s of r1 up")
+    print("r1 up: forwarding resumed after %.1f s" % (time.monotonic() - t0))
+
+
+def arp_through_punt(c1, r):
+    """ARP steered to sluice: requests are punted to the kernel, whose
+    answers leave through kernel_recv and the lport."""
+    st = Stack(r, extra_rules=["arp xsk"])
+    st.wait_stats(timeout=20)
+    # the kernel learns c1 from the punted request on the TAP device,
+    # not on r0: give r0 the entry its answer to the ping needs
+    topo.exec(r, "ip", "neigh", "replace", "198.18.1.2", "lladdr", MAC_C1,
+              "nud", "permanent", "dev", "r0")
+    topo.exec(c1, "ip", "neigh", "flush", "dev", "c1a")
+    before = st.wait_stats()
+    n = replies(ping(c1, "198.18.1.1", count=2))
+    after = st.wait_stats()
+    krecv = after["nodes"]["kernel_recv"] - before["nodes"]["kernel_recv"]
+    punted = after["nodes"]["punt"] - before["nodes"]["punt"]
+    print("ARP steered to sluice: ping 198.18.1.1 %d/2, punted %d, "
+          "kernel_recv %d" % (n, punted, krecv))
+    if n != 2 or krecv < 1 or punted < 1:
+        fail("ARP through punt and kernel_recv: %d/2 replies, punt +%d, "
+             "kernel_recv +%d" % (n, punted, krecv))
+    tap = "slp%d" % int(topo.exec(r, "cat", "/sys/class/net/r0/ifindex")
+                        .stdout)
+    if topo.exec(r, "ip", "link", "show", tap, check=False).returncode != 0:
+        fail("no punt device %s while sluice-stack runs" % tap)
+    st.stop()
+    if topo.exec(r, "ip", "link", "show", tap, check=False).returncode == 0:
+        fail("punt device %s left behind after sluice-stack stopped" % tap)
+    print("punt device %s removed at the stop" % tap)
 
 
 def ping(ns, dst, count=3, extra=()):
@@ -362,8 +509,12 @@ def main():
         fail("DF over a 1000-byte MTU: no frag needed from 198.18.1.1:\n"
              + out)
     print("DF over a 1000-byte MTU: frag needed (mtu = 1000)")
+    topo.exec(r, "ip", "link", "set", "r1", "mtu", "1500")
 
+    hybrid_checks(c1, r, st)
+    link_flap(c1, r, st)
     st.stop()
+    arp_through_punt(c1, r)
     print("stack_fwd %s: all checks passed" % MODE)
 
 

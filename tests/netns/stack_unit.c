@@ -2,10 +2,13 @@
  * Unit tests of cnet (no root): the IPv4 header checks of ip4_input, the
  * Internet checksum, the TTL decrement with its incremental checksum
  * update (RFC 1624) against a full recomputation, the tables fed with
- * mirror events as the kernel would report them, and the graph of a
- * stack thread over net_ring lports (no kernel, no mirror).
+ * mirror events as the kernel would report them, the graph of a stack
+ * thread over net_ring lports (no kernel, no mirror), and UDP channels:
+ * delivery, the echo through sl_chnl_sendto(), checksums, punting.
  */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,7 +19,9 @@
 
 #include <cmocka.h>
 
+#include <sluice/sl_chnl.h>
 #include <sluice/sl_cnet.h>
+#include <sluice/sl_graph.h>
 #include <sluice/sl_mbuf.h>
 #include <sluice/sl_mempool.h>
 #include <sluice/sl_pktdev.h>
@@ -289,11 +294,20 @@ rig_setup(void **state)
 	snprintf(l.name, sizeof(l.name), "r1");
 	sl_cnet_link_event(g->c, &l, false);
 	sl_cnet_addr_event(g->c, &a, false);
+	a.ifindex = 11;
+	a.addr = 0xc6120201;
+	sl_cnet_addr_event(g->c, &a, false);
 	r.dst = 0xc6120100;
 	r.paths[0].ifindex = 10;
 	sl_cnet_route_event(g->c, &r, false);
 	r.dst = 0xc6120200;
 	r.paths[0].ifindex = 11;
+	sl_cnet_route_event(g->c, &r, false);
+	r.dst = 0xc6120101; /* the router's address */
+	r.plen = 32;
+	r.table = 255;
+	r.type = SL_NLM_RT_LOCAL;
+	r.npaths = 0;
 	sl_cnet_route_event(g->c, &r, false);
 	n.ifindex = 10;
 	n.ip = 0xc6120102;
@@ -467,6 +481,321 @@ test_nodes_hold(void **state)
 	assert_null(recv_one(g->c2));
 }
 
+/* Send from c1 a UDP datagram 198.18.1.2:sport -> dst:dport with a
+ * payload of len bytes (i & 0xff); how: 0 good, 1 bad UDP checksum,
+ * 2 UDP length beyond the datagram, 3 no UDP checksum, 4 IP options. */
+static void
+send_udp_c1(struct rig *g, uint32_t dst, uint16_t sport, uint16_t dport,
+	    unsigned len, int how)
+{
+	unsigned ihl = how == 4 ? 24 : 20, i;
+	struct sl_mbuf *m = sl_mbuf_alloc(g->pool);
+	uint8_t *f, *ip, *u, ph[12];
+	uint16_t ck, tot = (uint16_t)(ihl + 8 + len);
+	uint32_t sum;
+
+	assert_non_null(m);
+	f = sl_mbuf_append(m, 14 + tot);
+	assert_non_null(f);
+	memcpy(f, mac_r0, 6);
+	memcpy(f + 6, mac_c1, 6);
+	f[12] = 0x08;
+	f[13] = 0x00;
+	ip = f + 14;
+	hdr_make(ip, 64, tot);
+	ip[0] = (uint8_t)(0x40 | ihl / 4);
+	ip[9] = 17;
+	ip[16] = (uint8_t)(dst >> 24);
+	ip[17] = (uint8_t)(dst >> 16);
+	ip[18] = (uint8_t)(dst >> 8);
+	ip[19] = (uint8_t)dst;
+	if (ihl == 24)
+		memset(ip + 20, 1, 4); /* four NOP options */
+	memset(ip + 10, 0, 2);
+	ck = sl_cnet_cksum(ip, ihl);
+	memcpy(ip + 10, &ck, 2);
+	u = ip + ihl;
+	u[0] = (uint8_t)(sport >> 8);
+	u[1] = (uint8_t)sport;
+	u[2] = (uint8_t)(dport >> 8);
+	u[3] = (uint8_t)dport;
+	u[4] = (uint8_t)((8 + len + (how == 2 ? 10 : 0)) >> 8);
+	u[5] = (uint8_t)(8 + len + (how == 2 ? 10 : 0));
+	u[6] = u[7] = 0;
+	for (i = 0; i < len; i++)
+		u[8 + i] = (uint8_t)i;
+	if (how != 3) {
+		/* pseudo-header: addresses, zero, protocol, UDP length */
+		memcpy(ph, ip + 12, 8);
+		ph[8] = 0;
+		ph[9] = 17;
+		ph[10] = u[4];
+		ph[11] = u[5];
+		sum = (uint16_t)~sl_cnet_cksum(ph, 12);
+		sum += (uint16_t)~sl_cnet_cksum(u, 8 + len);
+		while (sum >> 16)
+			sum = (sum & 0xffff) + (sum >> 16);
+		ck = (uint16_t)~sum;
+		if (ck == 0)
+			ck = 0xffff;
+		memcpy(u + 6, &ck, 2);
+		if (how == 1)
+			u[7] ^= 0x5a;
+	}
+	assert_int_equal(sl_pktdev_tx_burst(g->c1, &m, 1), 1);
+}
+
+/* Check a UDP datagram as received from the wire: IP and UDP checksums. */
+static void
+check_udp(const uint8_t *f, unsigned frame_len)
+{
+	const uint8_t *ip = f + 14, *u = ip + 20;
+	unsigned ulen = (unsigned)(u[4] << 8 | u[5]);
+	uint8_t ph[12];
+	uint32_t sum;
+
+	assert_int_equal(sl_cnet_ip4_check(ip, frame_len - 14), 0);
+	assert_int_equal(ip[9], 17);
+	assert_int_equal(ulen + 20, (unsigned)(ip[2] << 8 | ip[3]));
+	memcpy(ph, ip + 12, 8);
+	ph[8] = 0;
+	ph[9] = 17;
+	ph[10] = u[4];
+	ph[11] = u[5];
+	sum = (uint16_t)~sl_cnet_cksum(ph, 12);
+	sum += (uint16_t)~sl_cnet_cksum(u, ulen);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	assert_int_equal(sum, 0xffff); /* the sum with the check field */
+}
+
+struct closer {
+	struct sl_chnl *ch;
+	int done;
+};
+
+static void *
+closer_main(void *arg)
+{
+	struct closer *c = arg;
+
+	sl_chnl_close(c->ch);
+	__atomic_store_n(&c->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Close a channel from another thread while this one, the graph thread,
+ * walks: the close waits for the walker's quiescent state. */
+static void
+chnl_close(struct rig *g, struct sl_chnl *ch)
+{
+	struct closer c = {ch, 0};
+	pthread_t th;
+	unsigned i;
+
+	assert_int_equal(pthread_create(&th, NULL, closer_main, &c), 0);
+	for (i = 0; i < 10000000 && !__atomic_load_n(&c.done, __ATOMIC_ACQUIRE);
+	     i++)
+		sl_cnet_thread_poll(g->t);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_true(c.done);
+}
+
+struct echo_state {
+	unsigned calls, got;
+	struct sl_chnl_addr from;
+	int echo; /* send back what arrived */
+};
+
+static void
+echo_cb(struct sl_chnl *ch, unsigned events, void *arg)
+{
+	struct echo_state *e = arg;
+	struct sl_chnl_addr from[8];
+	struct sl_mbuf *pkts[8];
+	unsigned n, i;
+
+	assert_int_equal(events, SL_CHNL_EV_READ);
+	e->calls++;
+	while ((n = sl_chnl_recvfrom(ch, pkts, from, 8)) != 0)
+		for (i = 0; i < n; i++) {
+			e->got++;
+			e->from = from[i];
+			if (e->echo)
+				assert_int_equal(sl_chnl_sendto(ch, &pkts[i], 1,
+								&from[i]),
+						 1);
+			else
+				sl_mbuf_free(pkts[i]);
+		}
+}
+
+static void
+test_chnl_open_errors(void **state)
+{
+	static const char *const bad[] = {
+		"udp4-listen:",	       "udp4-listen:0",	  "udp4-listen:70000",
+		"udp4-listen:1.2.3:7", "udp4:7",	  "udp4:0.0.0.0:7",
+		"tcp4-listen:7",       "udp4-listen:x:7", "udp4-listen:7x",
+	};
+	struct rig *g = *state;
+	struct sl_chnl *a, *b;
+	struct sl_chnl_addr la;
+	unsigned i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		errno = 0;
+		assert_null(sl_chnl_open(g->c, bad[i], NULL, NULL));
+		assert_int_equal(errno, EINVAL);
+	}
+	a = sl_chnl_open(g->c, "udp4-listen:198.18.1.1:7", NULL, NULL);
+	assert_non_null(a);
+	/* the same port on the same or any address is taken */
+	errno = 0;
+	assert_null(sl_chnl_open(g->c, "udp4-listen:198.18.1.1:7", NULL, NULL));
+	assert_int_equal(errno, EADDRINUSE);
+	assert_null(sl_chnl_open(g->c, "udp4-listen:7", NULL, NULL));
+	assert_int_equal(errno, EADDRINUSE);
+	/* another address is free; a connected channel gets a port */
+	b = sl_chnl_open(g->c, "udp4-listen:198.18.2.1:7", NULL, NULL);
+	assert_non_null(b);
+	chnl_close(g, b);
+	b = sl_chnl_open(g->c, "udp4:198.18.2.2:9", NULL, NULL);
+	assert_non_null(b);
+	assert_int_equal(sl_chnl_local(b, &la), 0);
+	assert_true(la.port >= 49152);
+	assert_int_equal(la.ip, 0);
+	chnl_close(g, b);
+	chnl_close(g, a);
+	/* closed: the port is free again */
+	a = sl_chnl_open(g->c, "udp4-listen:7", NULL, NULL);
+	assert_non_null(a);
+	chnl_close(g, a);
+	sl_chnl_close(NULL);
+}
+
+static void
+test_chnl_echo(void **state)
+{
+	struct echo_state e = {.echo = 1};
+	struct rig *g = *state;
+	struct sl_chnl_stats st;
+	struct sl_chnl *ch;
+	struct sl_mbuf *m;
+	const uint8_t *f, *u;
+	unsigned i;
+
+	ch = sl_chnl_open(g->c, "udp4-listen:198.18.1.1:7", echo_cb, &e);
+	assert_non_null(ch);
+	/* three datagrams, one of them odd-sized: one callback, three
+	 * echoes */
+	send_udp_c1(g, 0xc6120101, 4000, 7, 100, 0);
+	send_udp_c1(g, 0xc6120101, 4001, 7, 33, 0);
+	send_udp_c1(g, 0xc6120101, 4002, 7, 0, 3); /* no checksum: ok */
+	sl_cnet_thread_poll(g->t); /* delivery, the callback queues echoes */
+	assert_int_equal(e.calls, 1);
+	assert_int_equal(e.got, 3);
+	assert_int_equal(e.from.ip, 0xc6120102);
+	assert_int_equal(e.from.port, 4002);
+	sl_cnet_thread_poll(g->t); /* udp_output sends them */
+	for (i = 0; i < 3; i++) {
+		m = recv_one(g->c1);
+		assert_non_null(m);
+		f = sl_mbuf_mtod(m, const uint8_t *);
+		assert_memory_equal(f, mac_c1, 6);
+		assert_memory_equal(f + 6, mac_r0, 6);
+		check_udp(f, m->data_len);
+		assert_int_equal(f[14 + 8], 64);
+		assert_int_equal(f[14 + 15], 1); /* from 198.18.1.1 */
+		assert_int_equal(f[14 + 19], 2); /* to 198.18.1.2 */
+		u = f + 34;
+		assert_int_equal(u[0] << 8 | u[1], 7);
+		assert_int_equal(u[2] << 8 | u[3], 4000 + i);
+		assert_int_equal(u[4] << 8 | u[5], 8 + (i == 0	 ? 100
+							: i == 1 ? 33
+								 : 0));
+		if (i == 1)
+			assert_int_equal(u[8 + 32], 32);
+		sl_mbuf_free(m);
+	}
+	assert_null(recv_one(g->c1));
+	assert_null(recv_one(g->c2));
+	assert_int_equal(sl_chnl_stats_get(ch, &st), 0);
+	assert_int_equal(st.rx_pkts, 3);
+	assert_int_equal(st.rx_bytes, 133);
+	assert_int_equal(st.tx_pkts, 3);
+	chnl_close(g, ch);
+}
+
+static void
+test_chnl_paths(void **state)
+{
+	struct echo_state e = {0};
+	struct rig *g = *state;
+	uint64_t d[SL_CNET_DROP_MAX];
+	struct sl_node_stats ns;
+	struct sl_chnl_addr to = {0xc6120202, 9};
+	struct sl_chnl *ch;
+	struct sl_mbuf *m;
+	uint8_t *p;
+
+	ch = sl_chnl_open(g->c, "udp4-listen:7", echo_cb, &e);
+	assert_non_null(ch);
+	send_udp_c1(g, 0xc6120101, 4000, 7, 20, 1); /* bad checksum */
+	send_udp_c1(g, 0xc6120101, 4000, 7, 20, 2); /* bad length */
+	send_udp_c1(g, 0xc6120101, 4000, 8, 20, 0); /* no channel */
+	send_udp_c1(g, 0xc6120101, 4000, 7, 20, 4); /* IP options */
+	send_udp_c1(g, 0xc6120202, 4000, 7, 20, 0); /* transit: forwarded */
+	sl_cnet_thread_poll(g->t);
+	assert_int_equal(e.got, 0);
+	assert_int_equal(sl_cnet_thread_drops(g->t, d), 0);
+	assert_int_equal(d[SL_CNET_DROP_BAD_UDP_CKSUM], 1);
+	assert_int_equal(d[SL_CNET_DROP_BAD_UDP_LEN], 1);
+	/* no punt device in this rig: punted packets are counted */
+	assert_int_equal(d[SL_CNET_DROP_PUNT], 2);
+	assert_int_equal(
+		sl_graph_node_stats(sl_cnet_thread_graph(g->t), "punt", &ns),
+		0);
+	assert_int_equal(ns.objs, 2);
+	m = recv_one(g->c2);
+	assert_non_null(m);
+	sl_mbuf_free(m);
+	/* a datagram from the channel to 198.18.2.2:9 leaves on r1, from
+	 * r1's address (the channel is bound to any) */
+	m = sl_mbuf_alloc(g->pool);
+	assert_non_null(m);
+	p = sl_mbuf_append(m, 5);
+	memcpy(p, "hello", 5);
+	assert_int_equal(sl_chnl_sendto(ch, &m, 1, &to), 1);
+	sl_cnet_thread_poll(g->t);
+	m = recv_one(g->c2);
+	assert_non_null(m);
+	p = sl_mbuf_mtod(m, uint8_t *);
+	check_udp(p, m->data_len);
+	assert_memory_equal(p, mac_c2, 6);
+	assert_int_equal(p[14 + 14], 2); /* from 198.18.2.1, r1's address */
+	assert_int_equal(p[14 + 15], 1);
+	assert_int_equal(p[34 + 2] << 8 | p[34 + 3], 9);
+	assert_memory_equal(p + 42, "hello", 5);
+	sl_mbuf_free(m);
+	/* no route: counted */
+	m = sl_mbuf_alloc(g->pool);
+	assert_non_null(m);
+	to.ip = 0x0a000001;
+	assert_int_equal(sl_chnl_sendto(ch, &m, 1, &to), 1);
+	sl_cnet_thread_poll(g->t);
+	assert_int_equal(sl_cnet_thread_drops(g->t, d), 0);
+	assert_int_equal(d[SL_CNET_DROP_NO_ROUTE], 1);
+	/* bad arguments */
+	m = sl_mbuf_alloc(g->pool);
+	assert_non_null(m);
+	assert_int_equal(sl_chnl_sendto(ch, &m, 1, NULL), -EINVAL);
+	m->data_off = 10; /* no room for the headers */
+	assert_int_equal(sl_chnl_sendto(ch, &m, 1, &to), -EINVAL);
+	sl_mbuf_free(m);
+	chnl_close(g, ch);
+}
+
 int
 main(void)
 {
@@ -480,6 +809,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_nodes_forward, rig_setup,
 						rig_teardown),
 		cmocka_unit_test_setup_teardown(test_nodes_errors, rig_setup,
+						rig_teardown),
+		cmocka_unit_test_setup_teardown(test_chnl_open_errors,
+						rig_setup, rig_teardown),
+		cmocka_unit_test_setup_teardown(test_chnl_echo, rig_setup,
+						rig_teardown),
+		cmocka_unit_test_setup_teardown(test_chnl_paths, rig_setup,
 						rig_teardown),
 		cmocka_unit_test_setup_teardown(test_nodes_hold, rig_setup,
 						rig_teardown),

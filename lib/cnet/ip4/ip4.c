@@ -1,7 +1,8 @@
 /*
  * IPv4 header arithmetic of cnet: the checks ip4_input makes before a
- * packet may be forwarded, the Internet checksum and the incremental
- * update of the checksum when ip4_forward decrements the TTL.
+ * packet may be forwarded, the Internet checksum (and UDP's, with its
+ * pseudo-header) and the incremental update of the checksum when
+ * ip4_forward decrements the TTL.
  */
 #include <arpa/inet.h>
 #include <netinet/ip.h>
@@ -9,11 +10,10 @@
 
 #include "../cnet_private.h"
 
-uint16_t
-sl_cnet_cksum(const void *data, uint32_t len)
+uint32_t
+cnet_sum_partial(const void *data, uint32_t len, uint32_t sum)
 {
 	const uint8_t *p = data;
-	uint32_t sum = 0;
 	uint16_t w;
 
 	while (len >= 2) {
@@ -27,9 +27,35 @@ sl_cnet_cksum(const void *data, uint32_t len)
 		memcpy(&w, p, 1);
 		sum += w;
 	}
+	return sum;
+}
+
+uint16_t
+cnet_sum_fold(uint32_t sum)
+{
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	return (uint16_t)~sum;
+}
+
+uint16_t
+sl_cnet_cksum(const void *data, uint32_t len)
+{
+	return cnet_sum_fold(cnet_sum_partial(data, len, 0));
+}
+
+uint16_t
+cnet_udp4_cksum(const void *ip, const void *udp, uint16_t len)
+{
+	const cnet_ip4_hdr *h = ip;
+	uint8_t proto[2] = {0, IPPROTO_UDP};
+	uint16_t be_len = htons(len);
+	uint32_t sum;
+
+	sum = cnet_sum_partial(&h->saddr, 8, 0); /* saddr, daddr */
+	sum = cnet_sum_partial(proto, 2, sum);
+	sum = cnet_sum_partial(&be_len, 2, sum);
+	return cnet_sum_fold(cnet_sum_partial(udp, len, sum));
 }
 
 unsigned

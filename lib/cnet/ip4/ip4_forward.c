@@ -2,7 +2,8 @@
  * ip4_forward: the routing decision. A bulk FIB lookup of the burst's
  * destinations gives each packet its next hop: local addresses and
  * broadcast or multicast destinations go to punt, blackholes to drop,
- * unreachable and prohibit routes (and no route) to icmp4; a packet whose
+ * unreachable and prohibit routes (and no route) to icmp4; UDP for the
+ * host (not a fragment) to udp_input; a packet whose
  * TTL would expire gets ICMP time exceeded; the others have their TTL
  * decremented (incremental checksum) and go to ip4_output.
  */
@@ -17,6 +18,7 @@ enum {
 	IP4_FORWARD_NEXT_ICMP4,
 	IP4_FORWARD_NEXT_PUNT,
 	IP4_FORWARD_NEXT_DROP,
+	IP4_FORWARD_NEXT_UDP_INPUT,
 	IP4_FORWARD_NEXT_MAX,
 };
 
@@ -47,6 +49,9 @@ forward_one(const struct sl_cnet *c, struct sl_mbuf *m, uint32_t dst,
 	case CNET_NH_CONNECTED:
 		break;
 	case CNET_NH_LOCAL:
+		if (ip->protocol == IPPROTO_UDP &&
+		    (ip->frag_off & htons(0x3fff)) == 0)
+			return IP4_FORWARD_NEXT_UDP_INPUT;
 		return IP4_FORWARD_NEXT_PUNT;
 	case CNET_NH_BLACKHOLE:
 		meta->reason = SL_CNET_DROP_BLACKHOLE;
@@ -107,6 +112,7 @@ static struct sl_node_register ip4_forward_node = {
 			[IP4_FORWARD_NEXT_ICMP4] = "icmp4",
 			[IP4_FORWARD_NEXT_PUNT] = "punt",
 			[IP4_FORWARD_NEXT_DROP] = "drop",
+			[IP4_FORWARD_NEXT_UDP_INPUT] = "udp_input",
 		},
 };
 SL_NODE_REGISTER(ip4_forward_node)

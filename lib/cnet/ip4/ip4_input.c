@@ -2,7 +2,8 @@
  * ip4_input: the checks a router makes on an IPv4 header before it
  * forwards (version, header length, checksum, total length against the
  * frame). Frames longer than the datagram (Ethernet padding) are trimmed.
- * Bad packets go to drop with their reason.
+ * Bad packets go to drop with their reason; packets with IP options go to
+ * punt (the kernel processes options; the data path does not).
  */
 #include <netinet/ip.h>
 
@@ -11,6 +12,7 @@
 enum {
 	IP4_INPUT_NEXT_IP4_FORWARD,
 	IP4_INPUT_NEXT_DROP,
+	IP4_INPUT_NEXT_PUNT,
 	IP4_INPUT_NEXT_MAX,
 };
 
@@ -35,6 +37,10 @@ ip4_input_process(struct sl_graph *g, struct sl_node *node, void **objs,
 			sl_node_enqueue_x1(g, node, IP4_INPUT_NEXT_DROP, m);
 			continue;
 		}
+		if (unlikely(ip->ihl > 5)) {
+			sl_node_enqueue_x1(g, node, IP4_INPUT_NEXT_PUNT, m);
+			continue;
+		}
 		tot = ntohs(ip->tot_len);
 		if (tot < len && m->nb_segs == 1) {
 			m->data_len = (uint16_t)(tot + CNET_ETH_HLEN);
@@ -53,6 +59,7 @@ static struct sl_node_register ip4_input_node = {
 		{
 			[IP4_INPUT_NEXT_IP4_FORWARD] = "ip4_forward",
 			[IP4_INPUT_NEXT_DROP] = "drop",
+			[IP4_INPUT_NEXT_PUNT] = "punt",
 		},
 };
 SL_NODE_REGISTER(ip4_input_node)
