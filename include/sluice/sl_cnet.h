@@ -19,8 +19,8 @@
  * -> chnl_recv for the host's datagrams bound to a channel (sl_chnl.h),
  * udp_output (source: what channels send), punt (to the kernel through a
  * TAP device), kernel_recv (source: what the kernel sends back through
- * it) and drop (counted by reason). Multipath routes use their first
- * path.
+ * it) and drop (counted by reason). Multipath routes spread flows over
+ * their paths by a hash of the addresses (weights honoured).
  * Packets to a neighbour not yet resolved are held (SL_CNET_HOLD_PKTS per
  * neighbour, per thread) while the kernel resolves it, and sent when its
  * neighbour event arrives.

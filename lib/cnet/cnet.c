@@ -445,6 +445,38 @@ prefix_publish(struct sl_cnet *c, uint32_t dst, uint8_t plen)
 			sl_strerror(-err));
 }
 
+/* The slots of a route's paths: one each when their weights are equal
+ * (up to CNET_NH_PATHS paths), else CNET_NH_PATHS slots shared in
+ * proportion to the weights (each path at least one while slots last). */
+static void
+paths_fill(const struct sl_nlm_route *r, struct cnet_nh *e)
+{
+	uint32_t n = SL_MIN(r->npaths, (uint32_t)CNET_NH_PATHS), i, k, share;
+	uint64_t total = 0;
+	bool equal = true;
+
+	for (i = 0; i < n; i++) {
+		total += r->paths[i].weight ? r->paths[i].weight : 1;
+		equal &= r->paths[i].weight == r->paths[0].weight;
+	}
+	e->npaths = 0;
+	for (i = 0; i < n && e->npaths < CNET_NH_PATHS; i++) {
+		share = equal ? 1
+			      : (uint32_t)((uint64_t)CNET_NH_PATHS *
+					   (r->paths[i].weight
+						    ? r->paths[i].weight
+						    : 1) /
+					   total);
+		if (share == 0)
+			share = 1;
+		for (k = 0; k < share && e->npaths < CNET_NH_PATHS; k++) {
+			e->path[e->npaths].ifindex = r->paths[i].ifindex;
+			e->path[e->npaths].gw = r->paths[i].gw;
+			e->npaths++;
+		}
+	}
+}
+
 static bool
 route_nh(const struct sl_nlm_route *r, struct cnet_nh *e)
 {
@@ -453,10 +485,9 @@ route_nh(const struct sl_nlm_route *r, struct cnet_nh *e)
 	case SL_NLM_RT_UNICAST:
 		if (r->npaths == 0)
 			return false;
-		/* multipath: the first path only */
-		e->ifindex = r->paths[0].ifindex;
-		e->gw = r->paths[0].gw;
-		e->type = e->gw != 0 ? CNET_NH_GATEWAY : CNET_NH_CONNECTED;
+		paths_fill(r, e);
+		e->type = e->path[0].gw != 0 ? CNET_NH_GATEWAY
+					     : CNET_NH_CONNECTED;
 		return true;
 	case SL_NLM_RT_LOCAL:
 		e->type = CNET_NH_LOCAL;
@@ -633,7 +664,7 @@ sl_cnet_show(struct sl_cnet *c, FILE *f)
 	const struct cnet_neigh_key *k;
 	const struct cnet_nh *nh;
 	const struct cnet_link *lk;
-	uint32_t i, pos = 0;
+	uint32_t i, j, pos = 0;
 	const void *key;
 	uint64_t v;
 
@@ -657,14 +688,21 @@ sl_cnet_show(struct sl_cnet *c, FILE *f)
 	for (i = 0; i < c->nroutes; i++) {
 		nh = &c->nh[c->routes[i].nh];
 		ip_str(c->routes[i].dst, a, sizeof(a));
-		ip_str(nh->gw, b, sizeof(b));
 		fprintf(f, "  %s/%u %s", a, c->routes[i].plen,
 			nh_type_name(nh->type));
-		if (nh->type == CNET_NH_GATEWAY)
-			fprintf(f, " %s", b);
-		if (nh->type == CNET_NH_GATEWAY ||
-		    nh->type == CNET_NH_CONNECTED)
-			fprintf(f, " dev %d", nh->ifindex);
+		for (j = 0; (nh->type == CNET_NH_GATEWAY ||
+			     nh->type == CNET_NH_CONNECTED) &&
+			    j < nh->npaths;
+		     j++) {
+			if (j != 0 &&
+			    nh->path[j].ifindex == nh->path[j - 1].ifindex &&
+			    nh->path[j].gw == nh->path[j - 1].gw)
+				continue; /* a weight's further slots */
+			ip_str(nh->path[j].gw, b, sizeof(b));
+			fprintf(f, "%s%s%s dev %d", j ? " nexthop" : "",
+				nh->path[j].gw ? " " : "",
+				nh->path[j].gw ? b : "", nh->path[j].ifindex);
+		}
 		fprintf(f, " metric %u%s nh %u\n", c->routes[i].priority,
 			c->routes[i].local ? " table local" : "",
 			c->routes[i].nh);

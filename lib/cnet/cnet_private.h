@@ -56,12 +56,21 @@ enum cnet_nh_type {
 	CNET_NH_PROHIBIT,    /* ICMP administratively prohibited */
 };
 
+/* Paths of a next hop: a multipath route's paths fill the slots in
+ * proportion to their weights; a flow hash picks a slot. */
+#define CNET_NH_PATHS 16
+
+struct cnet_path {
+	int32_t ifindex;
+	uint32_t gw; /* host order; 0: the destination is on the link */
+};
+
 /* Published entries never change; readers load the fields plainly. */
 struct cnet_nh {
 	uint8_t type;
-	uint8_t __pad[3];
-	int32_t ifindex;
-	uint32_t gw; /* host order */
+	uint8_t npaths; /* slots of path[] in use (GATEWAY, CONNECTED) */
+	uint8_t __pad[2];
+	struct cnet_path path[CNET_NH_PATHS];
 };
 
 /* Written by the mirror thread field by field, read by the graph. */
@@ -303,6 +312,32 @@ static inline const struct cnet_nh *
 cnet_nh_get(const struct sl_cnet *c, uint32_t id)
 {
 	return &c->nh[id < c->max_nh ? id : 0];
+}
+
+/* The path of a next hop (GATEWAY or CONNECTED) for a flow: a hash of
+ * its addresses picks a slot when there are several (as the kernel's
+ * default L3 multipath hash does, so one flow keeps one path). */
+static inline const struct cnet_path *
+cnet_nh_path(const struct cnet_nh *nh, uint32_t src, uint32_t dst)
+{
+	uint32_t h;
+
+	if (likely(nh->npaths <= 1))
+		return &nh->path[0];
+	h = (src ^ (dst * 0x9e3779b1u)) * 0x85ebca6bu;
+	return &nh->path[(h >> 16) % nh->npaths];
+}
+
+/* Set a packet's output from its next hop: interface and neighbour. */
+static inline void
+cnet_meta_route(struct cnet_meta *meta, const struct cnet_nh *nh, uint32_t id,
+		uint32_t src, uint32_t dst)
+{
+	const struct cnet_path *p = cnet_nh_path(nh, src, dst);
+
+	meta->nh = id;
+	meta->out_ifindex = p->ifindex;
+	meta->nh_ip = p->gw != 0 ? p->gw : dst;
 }
 
 #endif /* CNET_PRIVATE_H */

@@ -343,10 +343,10 @@ rig_teardown(void **state)
 	return 0;
 }
 
-/* Send from c1 an ICMP echo 198.18.1.2 -> dst with ttl; mangle may
- * change the IP header (the checksum is computed before). */
+/* Send from c1 an ICMP echo src -> dst with ttl; mangle may change the
+ * IP header (the checksum is computed before). */
 static void
-send_c1(struct rig *g, uint32_t dst, uint8_t ttl, int mangle)
+send_c1_from(struct rig *g, uint32_t src, uint32_t dst, uint8_t ttl, int mangle)
 {
 	struct sl_mbuf *m = sl_mbuf_alloc(g->pool);
 	uint8_t *f;
@@ -360,6 +360,10 @@ send_c1(struct rig *g, uint32_t dst, uint8_t ttl, int mangle)
 	f[12] = 0x08;
 	f[13] = 0x00;
 	hdr_make(f + 14, ttl, 28);
+	f[14 + 12] = (uint8_t)(src >> 24);
+	f[14 + 13] = (uint8_t)(src >> 16);
+	f[14 + 14] = (uint8_t)(src >> 8);
+	f[14 + 15] = (uint8_t)src;
 	f[14 + 16] = (uint8_t)(dst >> 24);
 	f[14 + 17] = (uint8_t)(dst >> 16);
 	f[14 + 18] = (uint8_t)(dst >> 8);
@@ -374,6 +378,13 @@ send_c1(struct rig *g, uint32_t dst, uint8_t ttl, int mangle)
 	if (mangle)
 		f[14 + 11] ^= 0xff; /* break the checksum */
 	assert_int_equal(sl_pktdev_tx_burst(g->c1, &m, 1), 1);
+}
+
+/* From c1's address 198.18.1.2. */
+static void
+send_c1(struct rig *g, uint32_t dst, uint8_t ttl, int mangle)
+{
+	send_c1_from(g, 0xc6120102, dst, ttl, mangle);
 }
 
 static struct sl_mbuf *
@@ -796,6 +807,76 @@ test_chnl_paths(void **state)
 	chnl_close(g, ch);
 }
 
+/* Count what c1 and c2 received, checking each is the forwarded echo. */
+static void
+count_out(struct rig *g, unsigned *n1, unsigned *n2)
+{
+	struct sl_mbuf *m;
+
+	while ((m = recv_one(g->c1)) != NULL) {
+		assert_int_equal(sl_mbuf_mtod(m, const uint8_t *)[14 + 8], 63);
+		(*n1)++;
+		sl_mbuf_free(m);
+	}
+	while ((m = recv_one(g->c2)) != NULL) {
+		assert_int_equal(sl_mbuf_mtod(m, const uint8_t *)[14 + 8], 63);
+		(*n2)++;
+		sl_mbuf_free(m);
+	}
+}
+
+static void
+test_nodes_ecmp(void **state)
+{
+	struct sl_nlm_route r = {
+		.dst = 0xc6121400, /* 198.18.20.0/24 */
+		.plen = 24,
+		.table = 254,
+		.npaths = 2,
+		.paths = {{.gw = 0xc6120102, .ifindex = 10, .weight = 1},
+			  {.gw = 0xc6120202, .ifindex = 11, .weight = 1}}};
+	struct rig *g = *state;
+	unsigned n1 = 0, n2 = 0, a1, a2, first, i, k;
+
+	sl_cnet_route_event(g->c, &r, false);
+	/* 200 flows (sources), each sent twice: both paths are used, and
+	 * each flow stays on its path */
+	for (i = 0; i < 200; i++) {
+		first = 0;
+		for (k = 0; k < 2; k++) {
+			send_c1_from(g, 0x0a000000 + i * 7919, 0xc6121401, 64,
+				     0);
+			sl_cnet_thread_poll(g->t);
+			a1 = n1;
+			a2 = n2;
+			count_out(g, &n1, &n2);
+			assert_int_equal(n1 - a1 + n2 - a2, 1);
+			if (k == 0)
+				first = n1 - a1; /* 1: via c1 */
+			else
+				assert_int_equal(n1 - a1, first);
+		}
+	}
+	print_message("ECMP 1:1 over 200 flows x 2: %u via c1, %u via c2\n", n1,
+		      n2);
+	assert_int_equal(n1 + n2, 400);
+	assert_true(n1 >= 100 && n2 >= 100); /* 2 x 200 flows, about half */
+
+	/* weights 1 and 3: about a quarter and three quarters */
+	r.paths[1].weight = 3;
+	sl_cnet_route_event(g->c, &r, false);
+	n1 = n2 = 0;
+	for (i = 0; i < 400; i++) {
+		send_c1_from(g, 0x0a000000 + i * 7919, 0xc6121401, 64, 0);
+		sl_cnet_thread_poll(g->t);
+		count_out(g, &n1, &n2);
+	}
+	print_message("ECMP 1:3 over 400 flows: %u via c1, %u via c2\n", n1,
+		      n2);
+	assert_int_equal(n1 + n2, 400);
+	assert_true(n1 >= 50 && n1 <= 150 && n2 >= 250);
+}
+
 int
 main(void)
 {
@@ -815,6 +896,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_chnl_echo, rig_setup,
 						rig_teardown),
 		cmocka_unit_test_setup_teardown(test_chnl_paths, rig_setup,
+						rig_teardown),
+		cmocka_unit_test_setup_teardown(test_nodes_ecmp, rig_setup,
 						rig_teardown),
 		cmocka_unit_test_setup_teardown(test_nodes_hold, rig_setup,
 						rig_teardown),

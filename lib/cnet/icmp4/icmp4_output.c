@@ -130,9 +130,7 @@ icmp4_one(struct sl_cnet_thread *t, struct sl_mbuf *m)
 		meta->reason = SL_CNET_DROP_ICMP_NOT_SENT;
 		return ICMP4_NEXT_DROP;
 	}
-	meta->nh = id;
-	meta->out_ifindex = nh->ifindex;
-	meta->nh_ip = nh->type == CNET_NH_GATEWAY ? nh->gw : dst;
+	cnet_meta_route(meta, nh, id, ip->saddr, dst);
 	return ICMP4_NEXT_IP4_OUTPUT;
 }
 

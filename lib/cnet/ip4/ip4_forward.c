@@ -66,9 +66,7 @@ forward_one(const struct sl_cnet *c, struct sl_mbuf *m, uint32_t dst,
 	if (unlikely(ip->ttl <= 1))
 		return to_icmp(meta, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL);
 	sl_cnet_ip4_ttl_dec(ip);
-	meta->nh = id;
-	meta->out_ifindex = nh->ifindex;
-	meta->nh_ip = nh->type == CNET_NH_GATEWAY ? nh->gw : dst;
+	cnet_meta_route(meta, nh, id, ip->saddr, dst);
 	return IP4_FORWARD_NEXT_IP4_OUTPUT;
 }
 

@@ -38,7 +38,8 @@ udp_output_one(struct sl_cnet_thread *t, struct sl_mbuf *m)
 	id = sl_fib4_lookup(c->fib, meta->raddr);
 	nh = cnet_nh_get(c, id);
 	src = meta->laddr;
-	lk = cnet_link_get(c, nh->ifindex);
+	cnet_meta_route(meta, nh, id, src, meta->raddr);
+	lk = cnet_link_get(c, meta->out_ifindex);
 	if (src == 0 && lk != NULL)
 		src = __atomic_load_n(&lk->addr, __ATOMIC_RELAXED);
 	if (unlikely((nh->type != CNET_NH_GATEWAY &&
@@ -73,9 +74,6 @@ udp_output_one(struct sl_cnet_thread *t, struct sl_mbuf *m)
 	udp->check = cnet_udp4_cksum(ip, udp, ulen);
 	if (udp->check == 0)
 		udp->check = 0xffff;
-	meta->nh = id;
-	meta->out_ifindex = nh->ifindex;
-	meta->nh_ip = nh->type == CNET_NH_GATEWAY ? nh->gw : meta->raddr;
 	return UDP_OUTPUT_NEXT_IP4_OUTPUT;
 }
 
