@@ -4,7 +4,8 @@
  * configuration (docs/config.md); the kernel mirror fills the routes,
  * neighbours and links at launch and keeps them current. Options:
  *   graph          node-name patterns of each thread's graph (default:
- *                  every node the stack reaches from eth_rx)
+ *                  every node the stack reaches from its sources)
+ *   graph-THREAD   the patterns of one thread (e.g. "graph-stack:1")
  *   steer-transit  on net_af_xdp devices, add a "transit xsk" steering
  *                  rule and keep the local-address map equal to the
  *                  kernel's addresses (default true): transit traffic to
@@ -42,8 +43,10 @@
 #define STACK_THREADS_MAX 128
 #define STACK_SYNC_MS 10000
 
-static const char *const stack_options[] = {
-	"graph", "steer-transit", "steer-rules", "punt", "channels", NULL};
+static const char *const stack_options[] = {"graph", "steer-transit",
+					    "steer-rules", "punt", "channels"};
+#define STACK_NOPTIONS (sizeof(stack_options) / sizeof(stack_options[0]))
+#define STACK_GRAPH_KEY "graph-"
 
 static const char *const stack_nodes[] = {
 	"eth_rx", "ptype",	 "ip4_input", "ip4_forward", "ip4_output",
@@ -56,8 +59,11 @@ struct stack {
 	const struct sl_config *conf;
 	struct sl_app *app;
 	struct sl_cnet *cnet;
-	const char *const *patterns;
+	const char *const *patterns; /* graph */
 	unsigned npatterns;
+	/* graph-THREAD, per thread (NULL: graph) */
+	const char *const *tpatterns[STACK_THREADS_MAX];
+	unsigned ntpatterns[STACK_THREADS_MAX];
 	const char *const *rules; /* steer-rules */
 	unsigned nrules;
 	const char *const *chspecs; /* channels */
@@ -144,6 +150,38 @@ cli_parse(int argc, char **argv, struct cli *c)
 	return 0;
 }
 
+/* The options: the fixed ones and graph-THREAD for each thread. */
+static int
+options_check(struct stack *s)
+{
+	const char *known[STACK_NOPTIONS + STACK_THREADS_MAX + 1];
+	char(*keys)[sizeof(STACK_GRAPH_KEY) + SL_CONFIG_NAMESIZE];
+	unsigned i, n = 0;
+	int err;
+
+	if (s->conf->nthreads > STACK_THREADS_MAX) {
+		SL_ERR("at most %d threads", STACK_THREADS_MAX);
+		return -EINVAL;
+	}
+	keys = calloc(s->conf->nthreads + 1, sizeof(*keys));
+	if (keys == NULL)
+		return -ENOMEM;
+	for (i = 0; i < STACK_NOPTIONS; i++)
+		known[n++] = stack_options[i];
+	for (i = 0; i < s->conf->nthreads; i++) {
+		snprintf(keys[i], sizeof(keys[i]), STACK_GRAPH_KEY "%s",
+			 s->conf->threads[i].name);
+		known[n++] = keys[i];
+	}
+	known[n] = NULL;
+	err = sl_config_options_check(s->conf, known);
+	for (i = 0; err == 0 && i < s->conf->nthreads; i++)
+		err = sl_config_opt_strv(s->conf, keys[i], &s->tpatterns[i],
+					 &s->ntpatterns[i]);
+	free(keys);
+	return err;
+}
+
 static int
 settings(struct stack *s)
 {
@@ -151,7 +189,7 @@ settings(struct stack *s)
 	unsigned i;
 	int err;
 
-	err = sl_config_options_check(s->conf, stack_options);
+	err = options_check(s);
 	if (err < 0)
 		return err;
 	err = sl_config_opt_strv(s->conf, "graph", &s->patterns, &s->npatterns);
@@ -169,9 +207,9 @@ settings(struct stack *s)
 	for (i = 0; err == 0 && i < s->nrules; i++) {
 		err = sl_steer_rule_parse(s->rules[i], &r);
 		if (err < 0)
-			SL_ERR("options.steer-rules[%u]: '%s' is not a "
-			       "steering rule",
-			       i, s->rules[i]);
+			sl_config_opt_error(s->conf, "steer-rules", (int)i,
+					    "'%s' is not a steering rule",
+					    s->rules[i]);
 	}
 	if (err == 0 && s->nchnls != 0) {
 		s->chnls = calloc(s->nchnls, sizeof(*s->chnls));
@@ -190,6 +228,8 @@ stack_thread(struct sl_app_thread *t)
 	struct sl_cnet_thread *st;
 	int ifindex[SL_CNET_THREAD_PORTS];
 	char name[SL_GRAPH_NAMESIZE];
+	const char *const *pat;
+	unsigned npat;
 	uint32_t i;
 
 	if (t->nports == 0 || t->nports > SL_CNET_THREAD_PORTS ||
@@ -208,9 +248,14 @@ stack_thread(struct sl_app_thread *t)
 		}
 	}
 	snprintf(name, sizeof(name), "stack-%u", t->idx);
+	pat = s->patterns;
+	npat = s->npatterns;
+	if (s->ntpatterns[t->idx] != 0) {
+		pat = s->tpatterns[t->idx];
+		npat = s->ntpatterns[t->idx];
+	}
 	st = sl_cnet_thread_create(s->cnet, name, t->ports, ifindex, t->nports,
-				   s->npatterns ? s->patterns : NULL,
-				   s->npatterns);
+				   npat ? pat : NULL, npat);
 	if (st == NULL)
 		return -errno;
 	__atomic_store_n(&s->th[t->idx], st, __ATOMIC_RELEASE);
