@@ -2,7 +2,8 @@
 # bench-fwd: forwarding 64 B frames between two veths on one DUT core,
 # sluice-fwd against DPDK testpmd (io forwarding), Linux IP forwarding and
 # an in-kernel XDP redirect, fed by sl-xdpgen (XDP live frames) and counted
-# by sl-xdpsink:
+# by sl-xdpsink; with --cases stack-native,... also sluice-stack (IPv4
+# through the stack, kernel forwarding off: bench-stack):
 #
 #   gen ns [g0] ==veth== [d0]  DUT ns  [d1] ==veth== [s0] sink ns
 #   generator on CPU 0, DUT on CPU 1
@@ -10,10 +11,10 @@
 # This script checks what is needed, builds the topology, runs bench_fwd.py
 # (the runs, the tables, the JSON), draws the chart and removes everything
 # on exit. usage:
-#   bench_fwd.sh [--build DIR] [--out FILE] [--reps N] [--seconds S]
-#                [--cases LIST] [--quick] [--smoke] [--keep] [--no-plot]
-#                [--perf-dir DIR] [--sluice-fwd PATH]
-#   (bench_fwd.py --help and README.md for more)
+#   bench_fwd.sh [--build DIR] [--out FILE] [--name NAME] [--reps N]
+#                [--seconds S] [--cases LIST] [--quick] [--smoke] [--keep]
+#                [--no-plot] [--perf-dir DIR] [--sluice-fwd PATH]
+#                [--sluice-stack PATH]    (bench_fwd.py --help, README.md)
 # Exit: 0; 1 a case delivered nothing or could not be measured; 2 bad
 # usage; 77 skipped (not root, testpmd or its PMDs missing, no BPF support).
 set -euo pipefail
@@ -40,13 +41,23 @@ while [ $# -gt 0 ]; do
 		plot=no
 		shift
 		;;
+	--name)
+		# bench_fwd.py's too; the messages here say bench-NAME
+		[ $# -ge 2 ] || {
+			echo "$BL_NAME: $1 needs a value" >&2
+			exit 2
+		}
+		BL_NAME=bench-$2
+		args+=("$1" "$2")
+		shift 2
+		;;
 	--quick | --smoke)
 		plot=no
 		args+=("$1")
 		shift
 		;;
 	-h | --help)
-		sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	*)

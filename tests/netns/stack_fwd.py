@@ -377,7 +377,7 @@ def send_malformed(c1):
     return frames
 
 
-def route_timing(c1, r, c2):
+def route_timing(c1, r, c2, st):
     rx = topo.popen(c2, ["python3", "-c", RECEIVER, "6"],
                     stdout=subprocess.PIPE, text=True)
     if rx.stdout.readline().strip() != "ready":
@@ -451,7 +451,7 @@ def main():
             fail("router address %s does not answer (kernel)" % a)
     print("router addresses answer (kernel)")
 
-    route_timing(c1, r, c2)
+    route_timing(c1, r, c2, st)
 
     out = ping(c1, "198.18.2.2", count=2, extra=("-t", "1"))
     if "From 198.18.1.1" not in out or "exceeded" not in out:
