@@ -9,8 +9,8 @@ JOBS       ?= $(shell nproc)
 DEPS        = scripts/deps.sh
 FORMAT_SRC  = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 
-.PHONY: all build deps test run bench asan clang format format-check \
-	install clean help
+.PHONY: all build deps test run vrouter bench asan clang format \
+	format-check install clean help
 
 all: build
 
@@ -18,10 +18,13 @@ help:
 	@echo "make            build (release) into $(BUILD)/"
 	@echo "make test       build and run every test; ends with 'N passed, N failed'"
 	@echo "make run        forward traffic: txgen -> sluice-fwd -> sink over AF_XDP (10 s)"
+	@echo "make vrouter    FRR's OSPF on two routers, sluice-stack forwarding between them (root)"
+	@echo "make bench-vrouter iperf3 and 64 B frames through the vRouter: sluice-stack vs kernel forwarding (root)"
 	@echo "make bench      run every benchmark against its peer (bench/results/)"
 	@echo "make bench-NAME run one benchmark group (e.g. bench-core)"
 	@echo "make bench-afxdp net_af_xdp vs testpmd's on a veth (root, dpdk-testpmd)"
 	@echo "make bench-fwd  forwarding veth->veth vs testpmd, Linux, XDP redirect (root, dpdk-testpmd)"
+	@echo "make bench-stack L3 forwarding through sluice-stack vs Linux, testpmd io, sluice-fwd (root, dpdk-testpmd)"
 	@echo "make bench-lookup FIB, hash and graph walk vs rte_fib/rte_fib6, rte_hash, rte_graph"
 	@echo "make asan       AddressSanitizer+UBSan debug build running all tests"
 	@echo "make clang      build with clang and run the unit tests"
@@ -47,11 +50,39 @@ test: build $(CLANG_BUILD)/build.ninja
 run: build
 	@python3 scripts/run.py $(BUILD)
 
+# The vRouter: c1 - r1 - r2 - c2 in namespaces, FRR's zebra and ospfd on
+# the routers, sluice-stack forwarding with kernel forwarding off
+# (scripts/vrouter.py, docs/vrouter.md; root).
+vrouter: build
+	@python3 scripts/vrouter.py $(BUILD)
+
+# iperf3 TCP/UDP and 64 B frames c1 -> c2 through the vRouter, sluice-stack
+# against kernel forwarding, alternating (medians of 3 repetitions):
+# bench/results/vrouter.json and vrouter.png. 77 = skipped.
+.PHONY: bench-vrouter
+bench-vrouter: build
+	@rc=0; python3 bench/vrouter/bench_vrouter.py --build $(BUILD) \
+		--out bench/results/vrouter.json || rc=$$?; \
+	if [ "$$rc" -eq 77 ]; then echo "bench-vrouter: skipped" >&2; rc=0; fi; \
+	exit $$rc
+
 bench: build
 	@bash scripts/bench.sh $(BUILD) all
 
 bench-%: build
 	@bash scripts/bench.sh $(BUILD) $*
+
+# L3 forwarding through sluice-stack against Linux IP forwarding, testpmd
+# io and sluice-fwd on bench-fwd's veths, in one invocation (medians of 3
+# repetitions): bench/results/stack.json and stack.png. 77 = skipped.
+BENCH_STACK_CASES ?= stack-native,stack-skb,sluice-xdp-native,testpmd-xdp-native,linux
+.PHONY: bench-stack
+bench-stack: build
+	@rc=0; bash bench/fwd/bench_fwd.sh --build $(BUILD) --name stack \
+		--out bench/results/stack.json --cases $(BENCH_STACK_CASES) \
+		|| rc=$$?; \
+	if [ "$$rc" -eq 77 ]; then echo "bench-stack: skipped" >&2; rc=0; fi; \
+	exit $$rc
 
 $(ASAN_BUILD)/build.ninja: | deps
 	meson setup $(ASAN_BUILD) -Dbuildtype=debug -Dsl_debug=true \

@@ -22,6 +22,8 @@ PKGS=(
 	# interop and memif benchmark peers: dpdk-testpmd (Debian ships it in
 	# dpdk-dev, not in dpdk) and the memif PMD
 	dpdk-dev librte-net-memif23
+	# make vrouter and its test: FRR's zebra and ospfd in namespaces
+	frr
 )
 
 missing=()

@@ -5,12 +5,19 @@ fixed MAC addresses, one bpffs per namespace for libxdp (LIBXDP_BPFFS),
 and removes all of it when closed, at exit, or on SIGINT/SIGTERM. Every
 command is bounded by a timeout; only processes started through it are
 ever signalled.
+
+Stack runs sluice-stack in a namespace with a configuration given as a
+dict and reads its --json statistics lines.
 """
 import atexit
+import json
 import os
+import queue
 import signal
 import subprocess
 import sys
+import threading
+import time
 
 BPFFS_ROOT = "/run/sluice/bpffs"
 
@@ -75,10 +82,55 @@ class Topo:
         return run("ip", "netns", "exec", ns, *cmd, check=check,
                    timeout=timeout)
 
+    def bpffs(self, ns):
+        """The bpffs of ns (mounted by add_ns(bpffs=True))."""
+        return os.path.join(BPFFS_ROOT, ns)
+
     def env(self, ns):
         e = dict(os.environ)
-        e["LIBXDP_BPFFS"] = os.path.join(BPFFS_ROOT, ns)
+        e["LIBXDP_BPFFS"] = self.bpffs(ns)
         return e
+
+    def pinned(self, ns):
+        """The files pinned in the bpffs of ns, relative to it, without
+        the iterators the kernel puts in every new bpffs (maps.debug,
+        progs.debug)."""
+        root = self.bpffs(ns)
+        out = []
+        for d, _, files in os.walk(root):
+            out += [os.path.relpath(os.path.join(d, f), root) for f in files]
+        return sorted(set(out) - {"maps.debug", "progs.debug"})
+
+    def xdp(self, ns, dev):
+        """The XDP attachment of dev in ns as ip -j link reports it
+        ({} when no program is attached)."""
+        r = self.exec(ns, "ip", "-j", "-d", "link", "show", "dev", dev)
+        return json.loads(r.stdout)[0].get("xdp", {})
+
+    def pids(self):
+        """The processes running in the namespaces of this Topo."""
+        want = set()
+        for ns in self.ns:
+            try:
+                want.add(os.stat("/run/netns/" + ns).st_ino)
+            except OSError:
+                pass
+        out = set()
+        for d in os.listdir("/proc"):
+            if d.isdigit():
+                try:
+                    if os.stat("/proc/%s/ns/net" % d).st_ino in want:
+                        out.add(int(d))
+                except OSError:
+                    pass
+        return out
+
+    def ping(self, ns, dst, count=3, interval=0.2, wait=1, extra=()):
+        """ping from ns: (replies received, ping's output)."""
+        r = self.exec(ns, "ping", "-n", "-c", str(count), "-i",
+                      str(interval), "-W", str(wait), *extra, dst,
+                      check=False, timeout=30 + count * (interval + wait))
+        return replies(r.stdout), r.stdout
 
     def popen(self, ns, cmd, **kw):
         """Start cmd in ns; it is stopped (SIGTERM, then SIGKILL) at close."""
@@ -112,3 +164,107 @@ class Topo:
 def mac(i):
     """02:00:00:00:00:<i>, a locally administered address."""
     return "02:00:00:00:00:%02x" % i
+
+
+def replies(ping_output):
+    """The number of replies in ping's summary line."""
+    for line in ping_output.splitlines():
+        if "received" in line:
+            return int(line.split(",")[1].split()[0])
+    return 0
+
+
+def wait_for(cond, timeout, step=0.1):
+    """Call cond until it returns something true or timeout seconds have
+    passed; returns its last result."""
+    end = time.monotonic() + timeout
+    while True:
+        v = cond()
+        if v or time.monotonic() >= end:
+            return v
+        time.sleep(step)
+
+
+class Stack:
+    """sluice-stack started in ns with the configuration cfg (a dict,
+    written as a file in tmpdir), statistics every interval seconds as
+    JSON lines, read by a thread. Failures raise TopoError."""
+
+    def __init__(self, topo, ns, exe, cfg, tmpdir, interval=0.2,
+                 name=None):
+        self.topo, self.ns, self.exe = topo, ns, exe
+        name = name or ns
+        self.path = os.path.join(tmpdir, name + ".jsonc")
+        with open(self.path, "w") as f:
+            json.dump(cfg, f, indent=2)
+        self.err = open(os.path.join(tmpdir, name + ".err"), "w+")
+        self.proc = topo.popen(ns, [exe, "-c", self.path, "--json",
+                                    "--interval", str(interval)],
+                               stdout=subprocess.PIPE, stderr=self.err,
+                               text=True)
+        self.lines = queue.Queue()
+        self.last = None
+        self.summary = None
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            try:
+                x = json.loads(line)
+            except ValueError:
+                continue
+            if "summary" in x:
+                self.summary = x
+            else:
+                self.lines.put(x)
+        self.lines.put(None)
+
+    def stderr(self):
+        self.err.seek(0)
+        return self.err.read()[-3000:]
+
+    def _died(self):
+        raise TopoError("sluice-stack in %s exited %s: %s" %
+                        (self.ns, self.proc.wait(), self.stderr()))
+
+    def wait_stats(self, timeout=10.0):
+        """A statistics line printed after this call (fresh counters)."""
+        while True:  # what was printed before is stale
+            try:
+                if self.lines.get_nowait() is None:
+                    self._died()
+            except queue.Empty:
+                break
+        try:
+            x = self.lines.get(timeout=timeout)
+        except queue.Empty:
+            raise TopoError("no statistics from sluice-stack in %s in "
+                            "%.0f s" % (self.ns, timeout))
+        if x is None:
+            self._died()
+        self.last = x
+        return x
+
+    def show(self):
+        """sluice-stack --show with the same configuration: the kernel
+        tables as sluice's mirror sees them."""
+        return self.topo.exec(self.ns, self.exe, "-c", self.path,
+                              "--show").stdout
+
+    def stop(self, timeout=10):
+        """SIGTERM, wait; returns the summary statistics."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise TopoError("sluice-stack in %s did not stop on "
+                                "SIGTERM" % self.ns)
+        if self.proc.returncode != 0:
+            raise TopoError("sluice-stack in %s exited %d: %s" %
+                            (self.ns, self.proc.returncode, self.stderr()))
+        # the reader thread takes the summary line before stdout's end
+        wait_for(lambda: self.summary is not None, 2, 0.02)
+        return self.summary
