@@ -12,7 +12,8 @@
  * at their edges, fragments, IPv6 extension headers, nested prefixes and
  * priorities, the default action, transit rules with and without local
  * addresses, per-rule and per-device counters, the errors of the API, the
- * steer= option and its device-wide conflicts, and the xdp.frags build.
+ * steer= option and its device-wide conflicts, the xdp.frags build, and
+ * the rules the stack's channels add and remove.
  *
  * Needs root (namespaces, CAP_BPF, CAP_NET_ADMIN); exits 77 otherwise or
  * when net_af_xdp is not built.
@@ -41,6 +42,8 @@
 #include <bpf/libbpf.h>
 #endif
 
+#include "sluice/sl_chnl.h"
+#include "sluice/sl_cnet.h"
 #include "sluice/sl_log.h"
 #include "sluice/sl_mbuf.h"
 #include "sluice/sl_mempool.h"
@@ -828,6 +831,40 @@ test_frags(void **state)
 	sl_mempool_destroy(mbpool);
 }
 
+/* The stack's channels (sl_chnl.h) bring their port to sluice while they
+ * are bound: a channel opened before sl_cnet_steer_attach() gets its rule
+ * at the attach, one opened after at its bind, and closing removes it. */
+static void
+test_chnl_rules(void **state)
+{
+	struct sl_cnet *c = sl_cnet_create(NULL);
+	struct sl_chnl *a, *b;
+
+	(void)state;
+	assert_non_null(c);
+	a = sl_chnl_open(c, "udp4-listen:198.18.0.1:7", NULL, NULL);
+	assert_non_null(a);
+	EXPECT(PASS, .dst = "198.18.0.1", .dport = 7); /* not attached yet */
+	assert_int_equal(sl_cnet_steer_attach(c, DEV, false), 0);
+	assert_int_equal(sl_cnet_steer_attach(c, DEV, false), 0); /* once */
+	assert_int_equal(sl_steer_rule_list(DEV, NULL, 0), 1);
+	EXPECT(XSK, .dst = "198.18.0.1", .dport = 7);
+	EXPECT(PASS, .dst = "198.18.0.2", .dport = 7); /* another address */
+	EXPECT(PASS, .dst = "198.18.0.1", .dport = 8);
+	EXPECT(PASS, .dst = "198.18.0.1", .dport = 7, .proto = 6); /* TCP */
+	b = sl_chnl_open(c, "udp4-listen:9", NULL, NULL);
+	assert_non_null(b);
+	EXPECT(XSK, .dst = "198.18.0.2", .dport = 9); /* any address */
+	EXPECT(XSK, .dst = "198.18.0.1", .dport = 9);
+	sl_chnl_close(a);
+	EXPECT(PASS, .dst = "198.18.0.1", .dport = 7);
+	EXPECT(XSK, .dst = "198.18.0.2", .dport = 9);
+	sl_chnl_close(b);
+	EXPECT(PASS, .dst = "198.18.0.2", .dport = 9);
+	assert_int_equal(sl_steer_rule_list(DEV, NULL, 0), 0);
+	sl_cnet_free(c);
+}
+
 /* ---- setup --------------------------------------------------------------- */
 
 static int
@@ -948,6 +985,7 @@ main(void)
 		T(test_priority),	T(test_transit),
 		T(test_counters),	T(test_api_errors),
 		T(test_steer_option),	T(test_frags),
+		T(test_chnl_rules),
 	};
 	int rc;
 
