@@ -144,13 +144,7 @@ class Topo:
             return
         self.closed = True
         for p in self.procs:
-            if p.poll() is None:
-                p.terminate()
-                try:
-                    p.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait()
+            stop(p)
         for ns in self.ns:
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
         for m in self.mounts:
@@ -159,6 +153,17 @@ class Topo:
                 os.rmdir(m)
             except OSError:
                 pass
+
+
+def stop(p, timeout=5):
+    """End a process we started: SIGTERM, then SIGKILL after timeout s."""
+    if p.poll() is None:
+        p.terminate()
+    try:
+        p.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
 
 
 def mac(i):

@@ -391,13 +391,7 @@ class VRouter:
                 raise slnet.TopoError("iperf3: " + rep["error"])
             return rep
         finally:
-            if srv.poll() is None:
-                srv.terminate()
-            try:
-                srv.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                srv.kill()
-                srv.wait()
+            slnet.stop(srv)
 
 
 def iperf3_summary(rep, udp):

@@ -25,9 +25,8 @@ sluice removes the punt devices.
 Usage: stack_fwd.py SLUICE_STACK native|skb. Exit 77 when not root or
 net_af_xdp is missing.
 """
-import json
+import shutil
 import os
-import queue
 import socket
 import struct
 import subprocess
@@ -62,6 +61,7 @@ if MODE not in ("native", "skb"):
     fail("mode must be native or skb")
 
 topo = slnet.Topo("slst-%d" % os.getpid())
+TMP = tempfile.mkdtemp(prefix="slst-")
 MAC_C1, MAC_R0, MAC_R1, MAC_C2 = (slnet.mac(i) for i in (1, 2, 3, 4))
 
 # The receiver of the route-timing probes, run in c2: one line per
@@ -137,62 +137,10 @@ def stack_config(extra_rules=()):
     }
 
 
-class Stack:
-    """sluice-stack in r, its JSON lines read by a thread."""
-
-    def __init__(self, ns, extra_rules=()):
-        with tempfile.NamedTemporaryFile("w", suffix=".jsonc",
-                                         delete=False) as f:
-            json.dump(stack_config(extra_rules), f, indent=2)
-            self.path = f.name
-        self.proc = topo.popen(ns, [STACK, "-c", self.path, "--json",
-                                    "--interval", "0.2"],
-                               stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
-        self.lines = queue.Queue()
-        self.last = None
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        for line in self.proc.stdout:
-            try:
-                self.lines.put(json.loads(line))
-            except ValueError:
-                pass
-        self.lines.put(None)
-
-    def wait_stats(self, timeout=10.0):
-        """A statistics line printed after this call (fresh counters)."""
-        while True:  # what was printed before is stale
-            try:
-                if self.lines.get_nowait() is None:
-                    self._died()
-            except queue.Empty:
-                break
-        try:
-            x = self.lines.get(timeout=timeout)
-        except queue.Empty:
-            fail("no statistics from sluice-stack in %.0f s" % timeout)
-        if x is None:
-            self._died()
-        self.last = x
-        return x
-
-    def _died(self):
-        fail("sluice-stack exited %s: %s" %
-             (self.proc.wait(), self.proc.stderr.read()[-3000:]))
-
-    def stop(self):
-        self.proc.terminate()
-        try:
-            rc = self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            fail("sluice-stack did not stop on SIGTERM")
-        os.unlink(self.path)
-        if rc != 0:
-            fail("sluice-stack exited %d: %s" %
-                 (rc, self.proc.stderr.read()[-3000:]))
+def start_stack(r, extra_rules=()):
+    """sluice-stack in r with the test's configuration (slnet.Stack)."""
+    return slnet.Stack(topo, r, STACK, stack_config(extra_rules), TMP,
+                       name="r-%d" % len(extra_rules))
 
 
 # UDP client, run in c1: N datagrams to ADDR PORT, prints the replies
@@ -303,7 +251,7 @@ def link_flap(c1, r, st):
 def arp_through_punt(c1, r):
     """ARP steered to sluice: requests are punted to the kernel, whose
     answers leave through kernel_recv and the lport."""
-    st = Stack(r, extra_rules=["arp xsk"])
+    st = start_stack(r, extra_rules=["arp xsk"])
     st.wait_stats(timeout=20)
     # the kernel learns c1 from the punted request on the TAP device,
     # not on r0: give r0 the entry its answer to the ping needs
@@ -336,11 +284,7 @@ def ping(ns, dst, count=3, extra=()):
     return r.stdout
 
 
-def replies(out):
-    for line in out.splitlines():
-        if "received" in line:
-            return int(line.split(",")[1].split()[0])
-    return 0
+replies = slnet.replies
 
 
 def ip_hdr(tot, ihl=5, cksum=None):
@@ -427,7 +371,7 @@ def main():
     c1, r, c2 = setup()
     if replies(ping(c1, "198.18.2.2", count=1)) != 0:
         fail("c2 reachable with kernel forwarding off before sluice ran")
-    st = Stack(r)
+    st = start_stack(r)
     st.wait_stats(timeout=20)
     show = topo.exec(r, STACK, "-c", st.path, "--show").stdout
     for want in ("198.18.1.0/24 connected", "198.18.2.0/24 connected",
@@ -524,3 +468,4 @@ except slnet.TopoError as e:
     fail(str(e))
 finally:
     topo.close()
+    shutil.rmtree(TMP, ignore_errors=True)
