@@ -3,10 +3,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <rte_eal.h>
 #include <rte_errno.h>
+#include <rte_malloc.h>
 
 #include "bench_common.h"
 #include "bench_eal.h"
@@ -82,4 +84,53 @@ bench_eal_stop(struct bench_eal *e, const char *prog)
 	if (err < 0)
 		fprintf(stderr, "%s: cannot remove %s: %s\n", prog, e->rundir,
 			strerror(-err));
+}
+
+#define HEAP_PAGE (2ul << 20)
+
+int
+bench_heap_start(struct bench_heap *h, const char *prog, const char *name,
+		 size_t len)
+{
+	memset(h, 0, sizeof(*h));
+	h->socket = SOCKET_ID_ANY;
+	h->len = len;
+	snprintf(h->name, sizeof(h->name), "%s", name);
+	h->map = mmap(NULL, len + HEAP_PAGE, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (h->map == MAP_FAILED) {
+		h->map = NULL;
+		fprintf(stderr, "%s: mmap of DPDK's heap: %s\n", prog,
+			strerror(errno));
+		return -1;
+	}
+	h->addr = (void *)(((uintptr_t)h->map + HEAP_PAGE - 1) &
+			   ~(HEAP_PAGE - 1));
+	(void)madvise(h->addr, len, MADV_HUGEPAGE);
+	if (rte_malloc_heap_create(h->name) != 0 ||
+	    rte_malloc_heap_memory_add(h->name, h->addr, len, NULL,
+				       len / HEAP_PAGE, HEAP_PAGE) != 0) {
+		fprintf(stderr, "%s: DPDK external heap: %s\n", prog,
+			rte_strerror(rte_errno));
+		return -1;
+	}
+	h->socket = rte_malloc_heap_get_socket(h->name);
+	if (h->socket < 0) {
+		h->socket = SOCKET_ID_ANY;
+		return -1;
+	}
+	return 0;
+}
+
+void
+bench_heap_stop(struct bench_heap *h)
+{
+	if (h->map == NULL)
+		return;
+	if (h->socket != SOCKET_ID_ANY) {
+		(void)rte_malloc_heap_memory_remove(h->name, h->addr, h->len);
+		(void)rte_malloc_heap_destroy(h->name);
+	}
+	munmap(h->map, h->len + HEAP_PAGE);
+	h->map = NULL;
 }

@@ -28,4 +28,32 @@ int bench_eal_start(struct bench_eal *e, const char *prog, const char *lcores,
  * cannot be). */
 void bench_eal_stop(struct bench_eal *e, const char *prog);
 
+/**
+ * An external malloc heap for DPDK's tables: anonymous memory from a 2 MB
+ * boundary that the kernel is asked to back with transparent huge pages,
+ * as sluice's tables are (SL_MEM_F_THP). With --no-huge, DPDK's own
+ * memory is on 4 KB pages, and a table that lookups read at random would
+ * compare TLB misses instead of lookups.
+ */
+struct bench_heap {
+	int socket; /**< pass to DPDK's *_create(); SOCKET_ID_ANY if none */
+	void *map;  /**< the mapping (len + 2 MB) */
+	void *addr; /**< the heap: len bytes from the first 2 MB boundary */
+	size_t len;
+	char name[32];
+};
+
+/**
+ * Create the heap (after bench_eal_start()).
+ * @param len Bytes, a multiple of 2 MB.
+ * @return 0, or -1 after a message; h->socket is then SOCKET_ID_ANY and
+ *   DPDK uses its own memory.
+ */
+int bench_heap_start(struct bench_heap *h, const char *prog, const char *name,
+		     size_t len);
+
+/** Destroy the heap (before bench_eal_stop()); DPDK must have freed what
+ * it allocated there. */
+void bench_heap_stop(struct bench_heap *h);
+
 #endif /* SL_BENCH_EAL_H */

@@ -64,9 +64,7 @@
 #define TBL8_4 (1u << 15)
 #define TBL8_6 (1u << 17)
 /* DPDK's external heap: room for the largest pair of tables and its RIB */
-#define HEAP_NAME "sl-bench-fib"
 #define HEAP_LEN (768ul << 20)
-#define HEAP_PAGE (2ul << 20)
 
 static const char *const prog = "bench-lookup-fib";
 
@@ -129,9 +127,8 @@ struct bench {
 	uint64_t *nh_rte;
 	uint32_t *nh_sl;
 	char thp[512];
-	int socket;	/* DPDK's heap for the FIBs */
-	void *heap_map; /* its memory, HEAP_LEN + HEAP_PAGE mapped */
-	void *heap;	/* the heap: HEAP_LEN from the first 2 MB boundary */
+	int socket;		/* DPDK's heap for the FIBs */
+	struct bench_heap heap; /* its memory */
 };
 
 static void
@@ -313,52 +310,6 @@ thp_kb(void)
 			break;
 	fclose(f);
 	return kb;
-}
-
-/*
- * An external heap for DPDK's FIBs: anonymous memory, 2 MB aligned, that
- * the kernel may back with transparent huge pages, as sluice's tables are.
- * @return 0, or -1 after a message (DPDK then uses its own memory).
- */
-static int
-heap_start(struct bench *b)
-{
-	void *p;
-
-	b->heap_map = mmap(NULL, HEAP_LEN + HEAP_PAGE, PROT_READ | PROT_WRITE,
-			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (b->heap_map == MAP_FAILED) {
-		b->heap_map = NULL;
-		fprintf(stderr, "%s: mmap of DPDK's heap: %s\n", prog,
-			strerror(errno));
-		return -1;
-	}
-	p = (void *)(((uintptr_t)b->heap_map + HEAP_PAGE - 1) &
-		     ~(HEAP_PAGE - 1));
-	b->heap = p;
-	(void)madvise(p, HEAP_LEN, MADV_HUGEPAGE);
-	if (rte_malloc_heap_create(HEAP_NAME) != 0 ||
-	    rte_malloc_heap_memory_add(HEAP_NAME, p, HEAP_LEN, NULL,
-				       HEAP_LEN / HEAP_PAGE, HEAP_PAGE) != 0) {
-		fprintf(stderr, "%s: DPDK external heap: %s\n", prog,
-			rte_strerror(rte_errno));
-		return -1;
-	}
-	b->socket = rte_malloc_heap_get_socket(HEAP_NAME);
-	return b->socket >= 0 ? 0 : -1;
-}
-
-static void
-heap_stop(struct bench *b)
-{
-	if (b->heap_map == NULL)
-		return;
-	if (b->socket >= 0) {
-		(void)rte_malloc_heap_memory_remove(HEAP_NAME, b->heap,
-						    HEAP_LEN);
-		(void)rte_malloc_heap_destroy(HEAP_NAME);
-	}
-	munmap(b->heap_map, HEAP_LEN + HEAP_PAGE);
 }
 
 /*
@@ -732,13 +683,12 @@ eal_start(struct bench *b, struct bench_eal *eal)
 	snprintf(lcores, sizeof(lcores), "%d", b->cpu);
 	if (bench_eal_start(eal, prog, lcores, -1, 256) < 0)
 		return -1;
-	if (heap_start(b) < 0) {
+	if (bench_heap_start(&b->heap, prog, "sl-bench-fib", HEAP_LEN) < 0)
 		fprintf(stderr,
 			"%s: DPDK's FIBs in its own memory (4 KB "
 			"pages with --no-huge)\n",
 			prog);
-		b->socket = SOCKET_ID_ANY;
-	}
+	b->socket = b->heap.socket;
 	return 0;
 }
 
@@ -817,7 +767,7 @@ main(int argc, char **argv)
 		long rss, thp;
 		size_t len = strlen(b.thp);
 
-		thp_range_kb(b.heap, &rss, &thp);
+		thp_range_kb(b.heap.addr, &rss, &thp);
 		snprintf(b.thp + len, sizeof(b.thp) - len,
 			 ", DPDK's heap %ld of %ld MB resident", thp / 1024,
 			 rss / 1024);
@@ -825,7 +775,7 @@ main(int argc, char **argv)
 	bench_report_note_str(&b.report, "thp_tables", b.thp);
 	printf("%s: tables on transparent huge pages: %s\n", prog, b.thp);
 
-	heap_stop(&b);
+	bench_heap_stop(&b.heap);
 	bench_eal_stop(&eal, prog);
 
 	bench_report_print(&b.report, stdout);

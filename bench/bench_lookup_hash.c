@@ -21,6 +21,11 @@
  * - each side's answers are checked once against the expected ones (every
  *   hit bit and value), and every timed pass must count the expected number
  *   of hits;
+ * - both tables on the same kind of pages: sluice asks for transparent
+ *   huge pages (SL_MEM_F_THP) unless hugepages are free, DPDK's tables
+ *   live on an external heap of the same kind of memory (bench_heap; its
+ *   --no-huge memory would be 4 KB pages), so that a row compares
+ *   lookups, not TLB misses;
  * - repetitions alternate sluice/DPDK (ABBA), each after a short warm-up;
  *   the median is reported.
  *
@@ -57,6 +62,8 @@
 /* Keys inserted: 90 % of the table's entries. */
 #define FILL_NUM 9
 #define FILL_DEN 10
+/* DPDK's external heap: room for both tables of the largest dataset */
+#define HEAP_LEN (512ul << 20)
 
 static const char *const prog = "bench-lookup-hash";
 
@@ -132,6 +139,7 @@ struct bench {
 	struct bench_opts opts;
 	struct bench_report report;
 	int cpu;
+	struct bench_heap heap; /* DPDK's tables */
 	unsigned failures;
 };
 
@@ -267,7 +275,7 @@ rte_table(struct bench *b, const struct dataset *d, const char *name,
 		.key_len = d->key_len,
 		.hash_func = rte_hash_crc,
 		.hash_func_init_val = 0,
-		.socket_id = SOCKET_ID_ANY,
+		.socket_id = b->heap.socket,
 		.extra_flag = flags,
 	};
 	struct rte_hash *rh = rte_hash_create(&p);
@@ -466,6 +474,11 @@ main(int argc, char **argv)
 	snprintf(lcores, sizeof(lcores), "%d", b.cpu);
 	if (bench_eal_start(&eal, prog, lcores, -1, 512) < 0)
 		return 77;
+	if (bench_heap_start(&b.heap, prog, "sl-bench-hash", HEAP_LEN) < 0)
+		fprintf(stderr,
+			"%s: DPDK's tables in its own memory (4 KB "
+			"pages with --no-huge)\n",
+			prog);
 	err = sl_cpu_pin(b.cpu);
 	if (err < 0)
 		fprintf(stderr, "%s: cannot pin to CPU %d: %s\n", prog, b.cpu,
@@ -489,11 +502,18 @@ main(int argc, char **argv)
 		 "all miss: only keys never inserted",
 		 b.opts.quick ? STREAM_LEN_QUICK : STREAM_LEN);
 	bench_report_note_str(&b.report, "streams", buf);
-	bench_report_note_str(&b.report, "pages",
-			      sl_hugepages_free() > 0
-				      ? "sluice on 2 MB hugepages, DPDK "
-					"--no-huge (4 KB)"
-				      : "4 KB pages on both sides");
+	bench_report_note_str(
+		&b.report, "pages",
+		sl_hugepages_free() > 0
+			? "sluice on 2 MB hugepages; DPDK on an external heap "
+			  "of anonymous memory advised for transparent huge "
+			  "pages"
+		: b.heap.socket != SOCKET_ID_ANY
+			? "both on anonymous memory advised for transparent "
+			  "huge pages (sluice SL_MEM_F_THP, DPDK an external "
+			  "heap)"
+			: "sluice asks for transparent huge pages, DPDK "
+			  "--no-huge (4 KB): its heap failed");
 
 	printf("%s: %s, CPU %d, %u repetitions%s, TSC %.3f GHz\n", prog,
 	       rte_version(), b.cpu, b.opts.reps,
@@ -510,6 +530,7 @@ main(int argc, char **argv)
 		run_dataset(&b, 4, 1u << 20);
 	}
 
+	bench_heap_stop(&b.heap);
 	bench_eal_stop(&eal, prog);
 
 	bench_report_print(&b.report, stdout);

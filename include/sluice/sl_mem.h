@@ -21,6 +21,11 @@ extern "C" {
 #define SL_MEM_F_HUGE_ONLY 0x2u
 /** Region flag: MAP_SHARED (inherited across fork). */
 #define SL_MEM_F_SHARED 0x4u
+/** Region flag: on small pages, start at a 2 MB boundary and ask the
+ *  kernel to back the region with transparent huge pages (for tables read
+ *  at random: fewer TLB misses). Without the flag, or when the kernel has
+ *  THP off, the pages stay 4 KB. */
+#define SL_MEM_F_THP 0x8u
 
 /** A contiguous memory region. */
 struct sl_memregion {

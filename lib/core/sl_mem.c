@@ -37,6 +37,33 @@ sl_hugepages_free(void)
 	return n;
 }
 
+/* Map len bytes of small pages; with thp, from a 2 MB boundary (a larger
+ * mapping trimmed at both ends) and advised for transparent huge pages. */
+static void *
+small_map(size_t len, int mflags, bool thp)
+{
+	size_t head, tail, big = len + SL_HUGEPAGE_SZ;
+	uint8_t *p, *a;
+
+	if (!thp)
+		return mmap(NULL, len, PROT_READ | PROT_WRITE, mflags, -1, 0);
+	p = mmap(NULL, big, PROT_READ | PROT_WRITE, mflags, -1, 0);
+	if (p == MAP_FAILED)
+		return MAP_FAILED;
+	a = sl_ptr_align_ceil(p, SL_HUGEPAGE_SZ);
+	head = (size_t)(a - p);
+	tail = big - head - len;
+	if (head != 0)
+		(void)munmap(p, head);
+	if (tail != 0)
+		(void)munmap(a + len, tail);
+#ifdef MADV_HUGEPAGE
+	if (madvise(a, len, MADV_HUGEPAGE) != 0)
+		SL_DBG("no transparent huge pages: %s", strerror(errno));
+#endif
+	return a;
+}
+
 struct sl_memregion *
 sl_memregion_alloc(const char *name, size_t len, unsigned flags)
 {
@@ -79,8 +106,7 @@ sl_memregion_alloc(const char *name, size_t len, unsigned flags)
 	}
 	if (addr == MAP_FAILED) {
 		mr->len = sl_align_ceil(len, page);
-		addr = mmap(NULL, mr->len, PROT_READ | PROT_WRITE, mflags, -1,
-			    0);
+		addr = small_map(mr->len, mflags, flags & SL_MEM_F_THP);
 		if (addr == MAP_FAILED) {
 			err = ENOMEM;
 			SL_ERR("region '%s': cannot map %zu bytes: %s",
@@ -90,10 +116,12 @@ sl_memregion_alloc(const char *name, size_t len, unsigned flags)
 		}
 		mr->page_sz = page;
 		mr->hugepage = false;
-		SL_INFO("region '%s': %zu bytes on %zu KB pages%s",
+		SL_INFO("region '%s': %zu bytes on %zu KB pages%s%s",
 			name != NULL ? name : "?", mr->len, page / 1024,
 			flags & SL_MEM_F_NO_HUGE ? ""
-						 : " (no free 2 MB hugepages)");
+						 : " (no free 2 MB hugepages)",
+			flags & SL_MEM_F_THP ? ", transparent huge pages asked"
+					     : "");
 	}
 	mr->addr = addr;
 	mr->owned = true;

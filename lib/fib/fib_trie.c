@@ -400,32 +400,17 @@ fib_trie_stats(const struct fib_trie *t, struct sl_fib_stats *st)
 /*
  * Memory for a table that lookups read at random: a region on hugepages
  * when the system has them; else on small pages that the kernel is asked
- * to back with transparent huge pages (the start is rounded up to 2 MB so
- * that every 2 MB of the table can be one page).
+ * to back with transparent huge pages.
  */
 static void *
 table_alloc(struct sl_memregion **mrp, const char *name, const char *what,
 	    size_t len)
 {
 	char rname[SL_FIB_NAMESIZE + 16];
-	struct sl_memregion *mr;
-	void *p;
 
 	snprintf(rname, sizeof(rname), "%s.%s", name, what);
-	mr = sl_memregion_alloc(rname, len + SL_HUGEPAGE_SZ, 0);
-	if (mr == NULL)
-		return NULL;
-	p = mr->addr;
-	if (!mr->hugepage) {
-		p = sl_ptr_align_ceil(p, SL_HUGEPAGE_SZ);
-#ifdef MADV_HUGEPAGE
-		if (madvise(p, len, MADV_HUGEPAGE) != 0)
-			SL_DBG("%s: no transparent huge pages: %s", rname,
-			       strerror(errno));
-#endif
-	}
-	*mrp = mr;
-	return p;
+	*mrp = sl_memregion_alloc(rname, len, SL_MEM_F_THP);
+	return *mrp != NULL ? (*mrp)->addr : NULL;
 }
 
 int

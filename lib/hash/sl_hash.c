@@ -489,7 +489,7 @@ sl_hash_create(const char *name, uint32_t entries, uint32_t key_len)
 	}
 	bsize = (size_t)nb * sizeof(struct hash_bucket);
 	ssize = (size_t)entries * h->rec_size;
-	h->mr = sl_memregion_alloc(name, bsize + ssize, 0);
+	h->mr = sl_memregion_alloc(name, bsize + ssize, SL_MEM_F_THP);
 	if (h->mr == NULL) {
 		err = -ENOMEM;
 		SL_ERR("table '%s': cannot allocate %zu bytes for %u entries "

@@ -300,6 +300,51 @@ test_memregion_small_pages(void **state)
 	sl_memregion_free(NULL);
 }
 
+/* SL_MEM_F_THP on small pages: a 2 MB aligned start, the length asked
+ * (rounded to pages), zeroed and writable to its end, and the huge-page
+ * advice visible in /proc/self/smaps (when the kernel has THP at all). */
+static void
+test_memregion_thp(void **state)
+{
+	struct sl_memregion *mr;
+	char line[256], want[32];
+	unsigned char *p;
+	bool found = false, advised = false;
+	size_t i;
+	FILE *f;
+
+	(void)state;
+	mr = sl_memregion_alloc("tthp", (5u << 20) + 100,
+				SL_MEM_F_NO_HUGE | SL_MEM_F_THP);
+	assert_non_null(mr);
+	assert_false(mr->hugepage);
+	assert_int_equal((uintptr_t)mr->addr % SL_HUGEPAGE_SZ, 0);
+	assert_int_equal(mr->len, ((5u << 20) + 100 + mr->page_sz - 1) /
+					  mr->page_sz * mr->page_sz);
+	p = mr->addr;
+	for (i = 0; i < mr->len; i += 4096)
+		assert_int_equal(p[i], 0);
+	memset(p, 0x5a, mr->len);
+	snprintf(want, sizeof(want), "%lx-", (unsigned long)(uintptr_t)p);
+	f = fopen("/proc/self/smaps", "r");
+	if (f != NULL) {
+		while (fgets(line, sizeof(line), f) != NULL) {
+			if (strncmp(line, want, strlen(want)) == 0)
+				found = true;
+			else if (found && strncmp(line, "VmFlags:", 8) == 0) {
+				advised = strstr(line, " hg") != NULL;
+				break;
+			}
+		}
+		fclose(f);
+		assert_true(found);
+		if (access("/sys/kernel/mm/transparent_hugepage/enabled",
+			   F_OK) == 0)
+			assert_true(advised);
+	}
+	sl_memregion_free(mr);
+}
+
 static void
 test_memregion_hugepages_or_fallback(void **state)
 {
@@ -412,6 +457,7 @@ main(void)
 		cmocka_unit_test(test_thread_registry_full),
 		cmocka_unit_test(test_tsc_calibration),
 		cmocka_unit_test(test_memregion_small_pages),
+		cmocka_unit_test(test_memregion_thp),
 		cmocka_unit_test(test_memregion_hugepages_or_fallback),
 		cmocka_unit_test(test_memregion_errors_and_wrap),
 		cmocka_unit_test(test_zmalloc_aligned),
