@@ -106,7 +106,9 @@ def missing():
 
 def stack_config(router, mode, cpus=None):
     """sluice-stack on both devices of router, one thread on the CPUs
-    cpus (a list; default all)."""
+    cpus (a list; default all). The two routers' threads share the
+    machine's CPUs (two here): they yield after every poll round, so that
+    they alternate per burst rather than per scheduler slice."""
     devs = [ROUTERS[router][1], ROUTERS[router][2]]
     lp = {}
     for i, d in enumerate(devs):
@@ -120,7 +122,7 @@ def stack_config(router, mode, cpus=None):
         "lcore-groups": {"all": [str(c) for c in cpus] if cpus else
                          ["0-%d" % ((os.cpu_count() or 1) - 1)]},
         "threads": {"stack:0": {"group": "all", "lports": list(lp),
-                                "idle_timeout": 10}},
+                                "idle_timeout": 10, "yield": True}},
     }
 
 

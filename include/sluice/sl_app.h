@@ -15,6 +15,7 @@
 #ifndef SL_APP_H
 #define SL_APP_H
 
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include "sl_common.h"
@@ -43,6 +44,7 @@ struct sl_app_thread {
 	uint64_t idle_since; /**< TSC of the first empty round, 0 if busy */
 	uint64_t sleeps;     /**< times the thread slept */
 	int epfd;	     /**< epoll over the lports' RX fds, or -1 */
+	bool yield;	     /**< sched_yield() after every round */
 	volatile int *quit;  /**< @internal */
 };
 
@@ -135,7 +137,9 @@ sl_app_running(const struct sl_app_thread *t)
 SL_API void __sl_app_sleep(struct sl_app_thread *t);
 
 /**
- * Idle handling, called after every poll round.
+ * Idle handling, called after every poll round: with the thread's yield
+ * setting, the CPU goes to other runnable threads; after idle_timeout
+ * without packets, the thread sleeps.
  * @param n Packets the round received (or sent, for a source).
  */
 static inline void
@@ -143,6 +147,8 @@ sl_app_idle(struct sl_app_thread *t, unsigned n)
 {
 	uint64_t now;
 
+	if (unlikely(t->yield))
+		sched_yield();
 	if (likely(n != 0)) {
 		t->idle_since = 0;
 		return;

@@ -108,6 +108,9 @@ struct sl_config_thread {
 	uint32_t idle_timeout;
 	/** Longest sleep in milliseconds (0: the default, 100). */
 	uint32_t intr_timeout;
+	/** Give the CPU to other runnable threads after every poll round
+	 *  (sched_yield()): for threads that share a CPU. */
+	bool yield;
 	char desc[SL_CONFIG_TEXTSIZE];
 	struct sl_config_pos pos;
 };

@@ -305,6 +305,7 @@ threads_prepare(struct sl_app *app)
 		}
 		t->idle_tsc =
 			sl_ns_to_tsc((uint64_t)tc->idle_timeout * 1000000);
+		t->yield = tc->yield;
 	}
 	return 0;
 }

@@ -12,8 +12,8 @@
 #include "config_private.h"
 
 static const char *const thread_keys[] = {
-	"group",       "lports", "idle_timeout", "intr_timeout",
-	"description", "desc",	 NULL,
+	"group", "lports",	"idle_timeout", "intr_timeout",
+	"yield", "description", "desc",		NULL,
 };
 
 /* Longest idle_timeout and intr_timeout: an hour, in ms. */
@@ -305,6 +305,8 @@ thread_parse(struct cfg_ctx *c, const struct cfg_val *v, const char *name)
 		cfg_uint(c, &f, 0, CFG_TIMEOUT_MAX, &th->idle_timeout);
 	if (cfg_get(c, v, "intr_timeout", &f))
 		cfg_uint(c, &f, 0, CFG_TIMEOUT_MAX, &th->intr_timeout);
+	if (cfg_get(c, v, "yield", &f))
+		(void)cfg_bool(c, &f, &th->yield);
 	if (cfg_get_alias(c, v, "description", "desc", &f))
 		cfg_str(c, &f, th->desc, sizeof(th->desc), "a description");
 }

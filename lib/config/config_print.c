@@ -41,6 +41,12 @@ add_int(struct pbuild *pb, struct json_object *obj, const char *key, int64_t v)
 }
 
 static void
+add_bool(struct pbuild *pb, struct json_object *obj, const char *key, bool v)
+{
+	add(pb, obj, key, json_object_new_boolean(v));
+}
+
+static void
 push(struct pbuild *pb, struct json_object *arr, struct json_object *v)
 {
 	if (arr == NULL || v == NULL || json_object_array_add(arr, v)) {
@@ -154,6 +160,7 @@ thread_build(struct pbuild *pb, const struct sl_config *cfg,
 	add(pb, o, "lports", a);
 	add_int(pb, o, "idle_timeout", t->idle_timeout);
 	add_int(pb, o, "intr_timeout", t->intr_timeout);
+	add_bool(pb, o, "yield", t->yield);
 	add_str(pb, o, "description", t->desc);
 	return o;
 }

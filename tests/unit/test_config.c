@@ -316,10 +316,12 @@ test_full_config(void **state)
 	assert_int_equal(t->group, 1);
 	assert_int_equal(t->idle_timeout, 10);
 	assert_int_equal(t->intr_timeout, 100);
+	assert_false(t->yield);
 	assert_string_equal(t->desc, "first forwarder");
 	assert_int_equal(t->nlports, 4);
 	assert_int_equal(t->lports[0], 0);
 	assert_int_equal(t->lports[1], 2);
+	assert_true(cfg->threads[2].yield);
 	assert_int_equal(sl_config_lport_find(cfg, "ethB:1"), 7);
 	assert_int_equal(sl_config_lport_find(cfg, "nope"), -ENOENT);
 	sl_config_free(cfg);
@@ -486,6 +488,7 @@ test_err_types_ranges(void **state)
 		"lports: expected an object {...}, got an array",
 		("threads.t.idle_timeout: expected an integer 0..3600000, "
 		 "got -1"),
+		"threads.t.yield: expected true or false, got \"yes\"",
 		"options: expected an object {...}, got \"x\"",
 	};
 	const char *e[2] = {NULL, NULL};
@@ -497,6 +500,7 @@ test_err_types_ranges(void **state)
 		"{\"umems\": {\"u\": {\"shared_umem\": @1}}}",
 		"{\"lports\": @[]}",
 		"{\"threads\": {\"t\": {\"idle_timeout\": @-1}}}",
+		"{\"threads\": {\"t\": {\"yield\": @\"yes\"}}}",
 		"{\"options\": @\"x\"}",
 	};
 	unsigned i;
@@ -900,6 +904,7 @@ thread_same(const struct sl_config_thread *a, const struct sl_config_thread *b)
 			    a->nlports * sizeof(a->lports[0]));
 	assert_int_equal(a->idle_timeout, b->idle_timeout);
 	assert_int_equal(a->intr_timeout, b->intr_timeout);
+	assert_int_equal(a->yield, b->yield);
 	assert_string_equal(a->desc, b->desc);
 }
 
