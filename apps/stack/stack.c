@@ -414,10 +414,7 @@ run(struct stack *s, const struct cli *c)
 	unsigned i;
 	int err;
 
-	if (s->conf->nthreads > STACK_THREADS_MAX) {
-		SL_ERR("at most %d threads", STACK_THREADS_MAX);
-		return -EINVAL;
-	}
+	/* options_check() bounded the number of threads */
 	if (!c->show) {
 		s->app = sl_app_create(&ac);
 		if (s->app == NULL)

@@ -66,19 +66,25 @@ MAC_C1, MAC_R0, MAC_R1, MAC_C2 = (slnet.mac(i) for i in (1, 2, 3, 4))
 
 # The receiver of the route-timing probes, run in c2: one line per
 # datagram with the monotonic time it arrived.
-RECEIVER = r"""
+# A UDP server run in a namespace: ADDR PORT SECONDS MODE; MODE "log"
+# prints the monotonic arrival time of each datagram (after a "ready"
+# line), "echo" sends each back to its sender.
+UDP_SERVER = r"""
 import socket, sys, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("198.18.3.1", 9999))
+s.bind((sys.argv[1], int(sys.argv[2])))
 s.settimeout(0.2)
 print("ready", flush=True)
-end = time.monotonic() + float(sys.argv[1])
+end = time.monotonic() + float(sys.argv[3])
 while time.monotonic() < end:
     try:
-        s.recv(64)
+        data, src = s.recvfrom(2048)
     except socket.timeout:
         continue
-    print("rx %.6f" % time.monotonic(), flush=True)
+    if sys.argv[4] == "echo":
+        s.sendto(data, src)
+    else:
+        print("rx %.6f" % time.monotonic(), flush=True)
 """
 
 # The prober, run in c1: one datagram every 2 ms for the given seconds.
@@ -161,23 +167,6 @@ for i in range(int(sys.argv[3])):
 print(got)
 """
 
-# UDP echo of the kernel, run in r on 198.18.1.1:9001 for the given time.
-KERNEL_ECHO = r"""
-import socket, sys, time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("198.18.1.1", 9001))
-s.settimeout(0.2)
-print("ready", flush=True)
-end = time.monotonic() + float(sys.argv[1])
-while time.monotonic() < end:
-    try:
-        data, src = s.recvfrom(2048)
-    except socket.timeout:
-        continue
-    s.sendto(data, src)
-"""
-
-
 def udp_exchange(ns, addr, port, n):
     out = topo.exec(ns, "python3", "-c", UDP_CLIENT, addr, str(port),
                     str(n), timeout=60).stdout
@@ -205,7 +194,8 @@ def hybrid_checks(c1, r, st):
 
     # port 9001 is steered to sluice but has no channel: punted to the
     # kernel's socket through the TAP device
-    echo = topo.popen(r, ["python3", "-c", KERNEL_ECHO, "8"],
+    echo = topo.popen(r, ["python3", "-c", UDP_SERVER, "198.18.1.1", "9001",
+                          "8", "echo"],
                       stdout=subprocess.PIPE, text=True)
     if echo.stdout.readline().strip() != "ready":
         fail("kernel echo did not start")
@@ -322,7 +312,8 @@ def send_malformed(c1):
 
 
 def route_timing(c1, r, c2, st):
-    rx = topo.popen(c2, ["python3", "-c", RECEIVER, "6"],
+    rx = topo.popen(c2, ["python3", "-c", UDP_SERVER, "198.18.3.1", "9999",
+                         "6", "log"],
                     stdout=subprocess.PIPE, text=True)
     if rx.stdout.readline().strip() != "ready":
         fail("probe receiver did not start")
