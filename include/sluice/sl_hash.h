@@ -13,10 +13,11 @@
  *   the alternative from the primary and the key's 16-bit signature (so an
  *   entry can be moved to its other bucket without its key). A bucket is one
  *   cache line: the signatures of its entries, a version counter, the
- *   index of each entry's key in the key store, and an overflow count: how
- *   many keys whose primary bucket it is live in their alternative bucket.
- *   A lookup that matches nothing in a primary bucket whose count is 0 is a
- *   miss decided on that one cache line.
+ *   index of each entry's key in the key store, and overflow bits: one bit
+ *   (chosen by the signature) for each key whose primary bucket it is that
+ *   lives in its alternative bucket. A lookup that matches nothing in a
+ *   primary bucket where its bit is clear is a miss decided on that one
+ *   cache line.
  * - Keys and values live in a separate key store, one record per key index;
  *   a record is never larger than a cache line for keys up to 56 bytes.
  * - Insertion goes to the primary bucket, then the alternative one, and
@@ -24,8 +25,9 @@
  *   to their other buckets (a bounded search); when that fails too the
  *   table is full (ENOSPC).
  * - The table is sized so that `entries` keys fit: it has at least
- *   `entries / 0.9` bucket entries (a power-of-two number of buckets) and
- *   exactly `entries` key records.
+ *   `entries / 0.9` bucket entries (an even number of buckets, not rounded
+ *   up to a power of two: a table larger than needed costs cache misses)
+ *   and exactly `entries` key records.
  * - The hash is CRC32C (SSE4.2) when the build targets a CPU that has it,
  *   and a 64-bit multiply-xorshift mix otherwise; hash values are only
  *   meaningful within one build of the library (never store them).
@@ -42,13 +44,17 @@
  *   while it changes the bucket's entries (a move or a delete) and even
  *   again after. A reader notes the versions of the buckets it reads,
  *   reads signatures, key and value, and checks the versions again; when a
- *   version moved it looks the key up again. Readers take no lock and
- *   write nothing shared; a reader waits only while the writer is in the
- *   middle of changing one of the key's two buckets (a few stores). A deleted
- * key's record may be reused at once for another key: a reader still comparing
- * the old key sees the version of its bucket move and retries, so it never
- * returns the new key's value for the old key. Every shared word is read and
- *   written with C11 atomics (no data race).
+ *   version moved it looks the key up again. A bulk lookup first checks
+ *   one table-wide counter instead, which the writer moves the same way
+ *   around every removal: when it did not move during the bulk, no bucket
+ *   version needs checking; when it did, the bulk runs again with them.
+ *   Readers take no lock and write nothing shared; a reader waits only
+ *   while the writer is in the middle of changing one of the key's two
+ *   buckets (a few stores). A deleted key's record may be reused at once
+ *   for another key: a reader still comparing the old key sees the version
+ *   of its bucket move and retries, so it never returns the new key's
+ *   value for the old key. Every shared word is read and written with C11
+ *   atomics (no data race).
  * - Iteration and the key pointers it returns are for the writer thread
  *   (or when no writer runs): a key's bytes change when its record is
  *   reused.

@@ -60,20 +60,19 @@ bucket_find(const struct sl_hash *h, const struct hash_bucket *b, uint16_t sig,
 
 /*
  * One key. Found in a bucket whose version held: the value was the key's at
- * that moment. Absent from the primary bucket while no key of it lived in
- * its alternative bucket (overflow count 0), or absent from both buckets
- * while both versions held (the two intervals overlap): the key was absent
- * then.
+ * that moment. Absent from the primary bucket while no key of it with the
+ * key's overflow bit lived in its alternative bucket, or absent from both
+ * buckets while both versions held (the two intervals overlap): the key was
+ * absent then.
  */
 static __sl_always_inline int
 lookup_tmpl(const struct sl_hash *h, const void *key, uint32_t hv,
 	    uint64_t *value, const uint32_t klen)
 {
-	const uint32_t mask = h->bucket_mask;
+	const uint32_t nb = h->nb_buckets, pb = hash_bucket_idx(hv, nb);
 	const uint16_t sig = hash_sig(hv);
-	const struct hash_bucket *p = &h->buckets[hv & mask];
-	const struct hash_bucket *s =
-		&h->buckets[hash_alt(hv & mask, sig, mask)];
+	const struct hash_bucket *p = &h->buckets[pb];
+	const struct hash_bucket *s = &h->buckets[hash_alt(pb, sig, nb)];
 	uint32_t v0, w0;
 	uint64_t val;
 	bool found;
@@ -90,7 +89,7 @@ lookup_tmpl(const struct sl_hash *h, const void *key, uint32_t hv,
 			sl_pause();
 			continue;
 		}
-		if (HASH_LOAD(&p->ovf) == 0) {
+		if ((HASH_LOAD(&p->ovf_bits) & hash_ovf_bit(sig)) == 0) {
 			ver_fence();
 			if (likely(ver_same(p, v0)))
 				return -ENOENT;
@@ -136,35 +135,49 @@ prefetch_rec(const uint8_t *rec, const uint32_t klen)
 /*
  * Up to 64 keys, in stages over all keys so that the memory accesses of
  * different keys overlap:
- * 1. hash each key, prefetch its primary bucket;
+ * 1. hash each key, prefetch its primary bucket (only the hash is kept:
+ *    storing more per key here measured slower);
  * 2. compare signatures in the primary bucket; prefetch the record of the
  *    first match (its address chosen without a branch: whether a key is in
  *    the table is not predictable). A key that matches nothing in a bucket
- *    whose overflow count is 0 is absent, decided on one cache line; the
- *    alternative bucket is prefetched only when keys of the primary bucket
- *    live there (rare below 90 % load, hence a branch);
+ *    whose overflow bit for it is clear is absent, decided on one cache
+ *    line; the others need their alternative bucket (rare: prefetched in a
+ *    loop over them);
  * 3. compare keys in the primary bucket (only keys with a match); a key
- *    not there needs its alternative bucket if the primary one overflows;
+ *    not there needs its alternative bucket if its overflow bit is set;
  * 4. and 5. the same in the alternative buckets of the keys that need it;
- * 6. check the versions of the buckets read; a key whose bucket changed
- *    meanwhile is looked up again on its own.
+ * 6. checked: check the versions of the buckets read; a key whose bucket
+ *    changed meanwhile is looked up again on its own. Not checked: check
+ *    that the table's seq did not move (no entry was removed anywhere
+ *    since stage 1), else return -EAGAIN: the caller runs the checked
+ *    version. Most bulks see no removal, and one check replaces one per
+ *    bucket.
  * Most keys live in their primary bucket: a hit there costs one bucket line
- * and one record line.
+ * and one record line, a miss one bucket line.
  */
 static __sl_always_inline int
 bulk_tmpl(const struct sl_hash *h, const void *const *keys,
 	  const uint32_t *hashes, unsigned n, uint64_t *hit_mask,
-	  uint64_t *values, const uint32_t klen)
+	  uint64_t *values, const uint32_t klen, const bool checked)
 {
 	const struct hash_bucket *bkts = h->buckets;
-	const uint32_t mask = h->bucket_mask;
+	const uint32_t nb = h->nb_buckets;
 	const uint32_t rs = hash_rec_size(klen);
-	uint32_t hvs[SL_HASH_LOOKUP_BULK_MAX], sec[SL_HASH_LOOKUP_BULK_MAX];
+	uint32_t hvs[SL_HASH_LOOKUP_BULK_MAX], pri[SL_HASH_LOOKUP_BULK_MAX];
+	uint32_t sec[SL_HASH_LOOKUP_BULK_MAX], obit[SL_HASH_LOOKUP_BULK_MAX];
 	uint32_t pver[SL_HASH_LOOKUP_BULK_MAX], sver[SL_HASH_LOOKUP_BULK_MAX];
+	uint16_t sigs[SL_HASH_LOOKUP_BULK_MAX];
 	uint8_t cand[SL_HASH_LOOKUP_BULK_MAX];
 	uint64_t hits = 0, have = 0, need_sec = 0, sec_cand = 0, retry = 0;
 	uint64_t todo;
+	uint32_t seq = 0;
 	unsigned i;
+
+	if (!checked) {
+		seq = HASH_LOAD_ACQ(&h->seq);
+		if (unlikely(seq & 1))
+			return -EAGAIN;
+	}
 
 	/* 1: hash, prefetch primary buckets */
 	for (i = 0; i < n; i++) {
@@ -172,21 +185,25 @@ bulk_tmpl(const struct sl_hash *h, const void *const *keys,
 			hashes != NULL ? hashes[i] : hash_key(keys[i], klen);
 
 		hvs[i] = hv;
-		sl_prefetch0(&bkts[hv & mask]);
+		sl_prefetch0(&bkts[hash_bucket_idx(hv, nb)]);
 	}
 
 	/* 2: signatures in the primary bucket */
 	for (i = 0; i < n; i++) {
-		const uint32_t hv = hvs[i];
-		const uint16_t sig = hash_sig(hv);
-		const struct hash_bucket *b = &bkts[hv & mask];
+		const struct hash_bucket *b;
 		const uint8_t *rec;
 		uint32_t m, ovf;
 		unsigned j;
 
-		pver[i] = ver_load(b);
-		m = hash_sig_match(b, sig);
-		ovf = HASH_LOAD(&b->ovf);
+		pri[i] = hash_bucket_idx(hvs[i], nb);
+		sigs[i] = hash_sig(hvs[i]);
+		obit[i] = hash_ovf_bit(sigs[i]);
+		b = &bkts[pri[i]];
+
+		if (checked)
+			pver[i] = ver_load(b);
+		m = hash_sig_match(b, sigs[i]);
+		ovf = HASH_LOAD(&b->ovf_bits) & obit[i];
 		cand[i] = (uint8_t)m;
 		/* with no match: entry 0's record, an address not used */
 		j = (unsigned)__builtin_ctz(m | 0x100) & 7;
@@ -197,12 +214,13 @@ bulk_tmpl(const struct sl_hash *h, const void *const *keys,
 			sl_prefetch0(
 				select_ptr(m != 0, rec + SL_CACHE_LINE, b));
 		have |= (uint64_t)(m != 0) << i;
-		if (unlikely(m == 0 && ovf != 0)) {
-			/* keys of this bucket live in their other bucket */
-			sec[i] = hash_alt(hv & mask, sig, mask);
-			sl_prefetch0(&bkts[sec[i]]);
-			need_sec |= UINT64_C(1) << i;
-		}
+		need_sec |= (uint64_t)((m == 0) & (ovf != 0)) << i;
+	}
+	/* keys of their primary bucket may live in their other bucket */
+	for (todo = need_sec; todo != 0; todo &= todo - 1) {
+		i = (unsigned)__builtin_ctzll(todo);
+		sec[i] = hash_alt(pri[i], sigs[i], nb);
+		sl_prefetch0(&bkts[sec[i]]);
 	}
 
 	/* 3: keys in the primary bucket, for keys with a signature match */
@@ -212,7 +230,7 @@ bulk_tmpl(const struct sl_hash *h, const void *const *keys,
 
 		i = (unsigned)__builtin_ctzll(todo);
 		m = cand[i];
-		b = &bkts[hvs[i] & mask];
+		b = &bkts[pri[i]];
 		do {
 			unsigned j = (unsigned)__builtin_ctz(m);
 			uint8_t *rec =
@@ -225,10 +243,9 @@ bulk_tmpl(const struct sl_hash *h, const void *const *keys,
 			}
 			m &= m - 1;
 		} while (m != 0);
-		if (m == 0 && HASH_LOAD(&b->ovf) != 0) {
+		if (m == 0 && (HASH_LOAD(&b->ovf_bits) & obit[i]) != 0) {
 			/* the signature matched another key */
-			sec[i] =
-				hash_alt(hvs[i] & mask, hash_sig(hvs[i]), mask);
+			sec[i] = hash_alt(pri[i], sigs[i], nb);
 			sl_prefetch0(&bkts[sec[i]]);
 			need_sec |= UINT64_C(1) << i;
 		}
@@ -241,8 +258,9 @@ bulk_tmpl(const struct sl_hash *h, const void *const *keys,
 
 		i = (unsigned)__builtin_ctzll(todo);
 		b = &bkts[sec[i]];
-		sver[i] = ver_load(b);
-		m = hash_sig_match(b, hash_sig(hvs[i]));
+		if (checked)
+			sver[i] = ver_load(b);
+		m = hash_sig_match(b, sigs[i]);
 		cand[i] = (uint8_t)m;
 		if (m != 0) {
 			prefetch_rec(
@@ -277,11 +295,16 @@ bulk_tmpl(const struct sl_hash *h, const void *const *keys,
 	}
 
 	/* 6: versions; the primary bucket of every key, the alternative one
-	 * of every key that needed it */
+	 * of every key that needed it; or the table's seq */
 	ver_fence();
+	if (!checked) {
+		if (unlikely(HASH_LOAD(&h->seq) != seq))
+			return -EAGAIN;
+		*hit_mask = hits;
+		return __builtin_popcountll(hits);
+	}
 	for (i = 0; i < n; i++)
-		retry |= (uint64_t)!ver_same(&bkts[hvs[i] & mask], pver[i])
-			 << i;
+		retry |= (uint64_t)!ver_same(&bkts[pri[i]], pver[i]) << i;
 	for (todo = need_sec; todo != 0; todo &= todo - 1) {
 		i = (unsigned)__builtin_ctzll(todo);
 		retry |= (uint64_t)!ver_same(&bkts[sec[i]], sver[i]) << i;
@@ -297,18 +320,34 @@ bulk_tmpl(const struct sl_hash *h, const void *const *keys,
 	return __builtin_popcountll(hits);
 }
 
-/* Instances for key lengths known at compile time. */
+/*
+ * Instances for key lengths known at compile time: a bulk runs unchecked,
+ * and checked (out of line) when the table changed meanwhile.
+ */
 #define HASH_LOOKUP_INSTANCE(L)                                                \
 	static int lookup_k##L(const struct sl_hash *h, const void *key,       \
 			       uint32_t hv, uint64_t *value)                   \
 	{                                                                      \
 		return lookup_tmpl(h, key, hv, value, L);                      \
 	}                                                                      \
+	static __attribute__((noinline)) int bulk_checked_k##L(                \
+		const struct sl_hash *h, const void *const *keys,              \
+		const uint32_t *hashes, unsigned n, uint64_t *hit_mask,        \
+		uint64_t *values)                                              \
+	{                                                                      \
+		return bulk_tmpl(h, keys, hashes, n, hit_mask, values, L,      \
+				 true);                                        \
+	}                                                                      \
 	static int bulk_k##L(const struct sl_hash *h, const void *const *keys, \
 			     const uint32_t *hashes, unsigned n,               \
 			     uint64_t *hit_mask, uint64_t *values)             \
 	{                                                                      \
-		return bulk_tmpl(h, keys, hashes, n, hit_mask, values, L);     \
+		int r = bulk_tmpl(h, keys, hashes, n, hit_mask, values, L,     \
+				  false);                                      \
+                                                                               \
+		return likely(r >= 0) ? r                                      \
+				      : bulk_checked_k##L(h, keys, hashes, n,  \
+							  hit_mask, values);   \
 	}
 
 HASH_LOOKUP_INSTANCE(4)
@@ -335,7 +374,12 @@ bulk_generic(const struct sl_hash *h, const void *const *keys,
 	     const uint32_t *hashes, unsigned n, uint64_t *hit_mask,
 	     uint64_t *values)
 {
-	return bulk_tmpl(h, keys, hashes, n, hit_mask, values, h->key_len);
+	int r = bulk_tmpl(h, keys, hashes, n, hit_mask, values, h->key_len,
+			  false);
+
+	return likely(r >= 0) ? r
+			      : bulk_tmpl(h, keys, hashes, n, hit_mask, values,
+					  h->key_len, true);
 }
 
 void

@@ -48,15 +48,19 @@
  * lane j of sig[], is not HASH_SIG_EMPTY; idx[j] is then its key record.
  * ver is even when the bucket is stable, odd while the writer changes it.
  * ovf counts the keys whose primary bucket this is that live in their
- * alternative bucket: when it is 0, a key not in this bucket is nowhere.
+ * alternative bucket, and ovf_bits has bit hash_ovf_bit() of each such
+ * key's signature set (and maybe bits of keys gone since: it is cleared
+ * when ovf returns to 0). A key whose bit is clear and that is not in this
+ * bucket is nowhere: most misses are decided on this one line.
  */
 struct hash_bucket {
 	uint64_t sig[SL_HASH_BUCKET_ENTRIES / HASH_SIGS_PER_WORD];
 	uint32_t ver;
 	uint32_t idx[SL_HASH_BUCKET_ENTRIES];
-	uint32_t ovf;
+	uint32_t ovf;	   /* writer only */
+	uint32_t ovf_bits; /* read by lookups */
 	uint8_t in_alt; /* writer only: bit j, entry j is in its alt bucket */
-	uint8_t pad[7];
+	uint8_t pad[3];
 } __sl_cache_aligned;
 
 SL_STATIC_ASSERT(sizeof(struct hash_bucket) == SL_CACHE_LINE,
@@ -82,15 +86,23 @@ typedef int (*hash_bulk_fn)(const struct sl_hash *h, const void *const *keys,
 			    uint64_t *hit_mask, uint64_t *values);
 
 struct sl_hash {
-	/* read by every lookup */
+	/* read by every lookup, written only at creation */
 	struct hash_bucket *buckets;
-	uint8_t *store;	      /* key records: [value][key, zero padded] */
-	uint32_t bucket_mask; /* buckets - 1 */
+	uint8_t *store;	     /* key records: [value][key, zero padded] */
+	uint32_t nb_buckets; /* even, at least 2 */
 	uint32_t key_len;
 	uint32_t rec_size; /* bytes per key record */
-	uint32_t count;	   /* keys present (written by the writer) */
 	hash_lookup_fn lookup;
 	hash_bulk_fn bulk;
+	/*
+	 * Written by the writer, read by lookups, on a line of their own.
+	 * seq is odd while the writer removes an entry anywhere (a delete, a
+	 * move, a reset): a bulk lookup that sees it even and unchanged from
+	 * its start to its end saw no entry removed and needs no check per
+	 * bucket.
+	 */
+	uint32_t seq __sl_cache_aligned;
+	uint32_t count; /* keys present */
 	/* writer only */
 	uint32_t entries; /* key records */
 	uint32_t nfree;	  /* entries of free_idx in use */
@@ -100,7 +112,7 @@ struct sl_hash {
 	struct sl_hash_stats st; /* written by the writer, atomically */
 	struct sl_memregion *mr;
 	char name[SL_HASH_NAMESIZE];
-};
+} __sl_cache_aligned;
 
 /* @return bytes of a key record for a key length. */
 static inline uint32_t
@@ -191,17 +203,44 @@ hash_sig(uint32_t hv)
 }
 
 /*
- * @return the other bucket of an entry in bucket b with signature sig.
- * An involution (alt(alt(b)) == b) and never b itself: the tag is a mix of
- * the signature, non-zero, so it also spreads keys over tables of more than
- * 2^16 buckets.
+ * @return the primary bucket of a hash among nb: the hash, rotated so
+ * that its low half (independent of the signature) leads, scaled to
+ * [0, nb) with a multiply (nb need not be a power of two).
  */
 static __sl_always_inline uint32_t
-hash_alt(uint32_t b, uint16_t sig, uint32_t mask)
+hash_bucket_idx(uint32_t hv, uint32_t nb)
 {
-	uint32_t t = ((uint32_t)sig * 0x9e3779b1u) & mask;
+	uint32_t r = hv << 16 | hv >> 16;
 
-	return b ^ (t + (t == 0));
+	return (uint32_t)(((uint64_t)r * nb) >> 32);
+}
+
+/*
+ * @return the other bucket of an entry in bucket b with signature sig,
+ * among nb (even): t - b modulo nb for a t mixed from the signature, or,
+ * for the two buckets that map to themselves (2b = t modulo nb), each
+ * other (b + nb/2). An involution (alt(alt(b)) == b), never b itself.
+ */
+static __sl_always_inline uint32_t
+hash_alt(uint32_t b, uint16_t sig, uint32_t nb)
+{
+	uint32_t t =
+		(uint32_t)(((uint64_t)((uint32_t)sig * 0x9e3779b1u) * nb) >>
+			   32);
+	uint32_t d = t - b + (t < b ? nb : 0);
+
+	if (unlikely(d == b)) {
+		d = b + nb / 2;
+		d -= d >= nb ? nb : 0;
+	}
+	return d;
+}
+
+/* @return the bit of ovf_bits that stands for a signature. */
+static __sl_always_inline uint32_t
+hash_ovf_bit(uint16_t sig)
+{
+	return UINT32_C(1) << (sig & 31);
 }
 
 /*

@@ -8,15 +8,18 @@
  *   signature sees the record.
  * - Removing an entry (delete, the source of a move, reset) happens
  *   between ver_begin() and ver_end() of its bucket, which make the
- *   version odd and then even again; the destination of a move too.
+ *   version odd and then even again; the destination of a move too. The
+ *   table's seq does the same around each removal as a whole (a bulk
+ *   lookup checks it once instead of a version per bucket).
  * - A record is written only after a release fence: a reader that reads a
  *   word written there for a reused key also sees the version change of
  *   the bucket the old key was deleted from, and retries.
  * - A bucket's overflow count (keys of this primary bucket that live in
- *   their alternative bucket) goes up before such a key is published there
- *   or leaves the primary bucket, and down only after the key is gone from
- *   the alternative bucket: a reader that sees a count of 0 and no match
- *   in the primary bucket has seen the key absent.
+ *   their alternative bucket) and the key's overflow bit go up before such
+ *   a key is published there or leaves the primary bucket; the count goes
+ *   down only after the key is gone from the alternative bucket, and the
+ *   bits are cleared with the last such key: a reader that sees the key's
+ *   bit clear and no match in the primary bucket has seen the key absent.
  */
 #define SL_LOG_MODULE "hash"
 #include <errno.h>
@@ -44,6 +47,20 @@ static void
 ver_end(struct hash_bucket *b)
 {
 	HASH_STORE_REL(&b->ver, HASH_LOAD(&b->ver) + 1);
+}
+
+/* Around every removal, outside the bucket versions: the table's seq. */
+static void
+seq_begin(struct sl_hash *h)
+{
+	HASH_STORE(&h->seq, h->seq + 1);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+static void
+seq_end(struct sl_hash *h)
+{
+	HASH_STORE_REL(&h->seq, h->seq + 1);
 }
 
 static uint16_t
@@ -88,9 +105,9 @@ static bool
 find_entry(const struct sl_hash *h, const void *key, uint32_t hv, uint32_t *bkt,
 	   unsigned *slot)
 {
-	const uint32_t mask = h->bucket_mask;
+	const uint32_t nb = h->nb_buckets;
 	const uint16_t sig = hash_sig(hv);
-	uint32_t b = hv & mask;
+	uint32_t b = hash_bucket_idx(hv, nb);
 	unsigned k;
 
 	for (k = 0; k < 2; k++) {
@@ -109,7 +126,7 @@ find_entry(const struct sl_hash *h, const void *key, uint32_t hv, uint32_t *bkt,
 			}
 			m &= m - 1;
 		}
-		b = hash_alt(b, sig, mask);
+		b = hash_alt(b, sig, nb);
 	}
 	return false;
 }
@@ -128,6 +145,31 @@ in_alt_get(const struct hash_bucket *b, unsigned j)
 }
 
 /*
+ * A key of primary bucket p goes to its alternative bucket: count it and
+ * set its overflow bit before it is stored there (the store of its
+ * signature is a release).
+ */
+static void
+ovf_add(struct hash_bucket *p, uint16_t sig)
+{
+	HASH_STORE(&p->ovf, p->ovf + 1);
+	HASH_STORE(&p->ovf_bits, p->ovf_bits | hash_ovf_bit(sig));
+}
+
+/*
+ * A key of primary bucket p has left its alternative bucket: uncount it;
+ * the overflow bits are cleared with the last one (a bit shared with keys
+ * still there cannot be cleared before).
+ */
+static void
+ovf_remove(struct hash_bucket *p)
+{
+	HASH_STORE(&p->ovf, p->ovf - 1);
+	if (p->ovf == 0)
+		HASH_STORE_REL(&p->ovf_bits, 0);
+}
+
+/*
  * Move entry (sb, sj) to the free entry (db, dj), its other bucket. The
  * overflow count of the entry's primary bucket goes up before the entry
  * leaves it, and down after the entry is back in it.
@@ -140,19 +182,21 @@ entry_move(struct sl_hash *h, uint32_t sb, unsigned sj, uint32_t db,
 	uint16_t sig = sig_get(src, sj);
 	bool to_alt = !in_alt_get(src, sj);
 
+	seq_begin(h);
 	ver_begin(dst);
 	ver_begin(src);
 	if (to_alt)
-		HASH_STORE(&src->ovf, src->ovf + 1);
+		ovf_add(src, sig);
 	HASH_STORE(&dst->idx[dj], HASH_LOAD(&src->idx[sj]));
 	sig_set(dst, dj, sig);
 	sig_set(src, sj, HASH_SIG_EMPTY);
 	if (!to_alt)
-		HASH_STORE(&dst->ovf, dst->ovf - 1);
+		ovf_remove(dst);
 	in_alt_set(dst, dj, to_alt);
 	in_alt_set(src, sj, false);
 	ver_end(src);
 	ver_end(dst);
+	seq_end(h);
 	STAT_INC(h, moves);
 }
 
@@ -181,7 +225,7 @@ make_room(struct sl_hash *h, uint32_t b1, uint32_t b2, uint32_t *bkt,
 	  unsigned *slot)
 {
 	struct hash_bfs_node *q = h->bfs;
-	const uint32_t mask = h->bucket_mask;
+	const uint32_t nb = h->nb_buckets;
 	int32_t head = 0, tail = 0, node;
 	unsigned k, start;
 
@@ -215,7 +259,7 @@ make_room(struct sl_hash *h, uint32_t b1, uint32_t b2, uint32_t *bkt,
 		for (k = 0; k < SL_HASH_BUCKET_ENTRIES && tail < HASH_BFS_NODES;
 		     k++) {
 			unsigned j = (start + k) % SL_HASH_BUCKET_ENTRIES;
-			uint32_t a = hash_alt(cur.bkt, sig_get(b, j), mask);
+			uint32_t a = hash_alt(cur.bkt, sig_get(b, j), nb);
 
 			if (bfs_on_path(q, node, a))
 				continue;
@@ -252,9 +296,8 @@ int
 sl_hash_add_with_hash(struct sl_hash *h, const void *key, uint32_t hv,
 		      uint64_t value)
 {
-	const uint32_t mask = h != NULL ? h->bucket_mask : 0;
 	const uint16_t sig = hash_sig(hv);
-	uint32_t b1 = hv & mask, b2, bkt, idx;
+	uint32_t b1, b2, bkt, idx;
 	unsigned slot;
 	uint32_t fm;
 	int err;
@@ -274,7 +317,8 @@ sl_hash_add_with_hash(struct sl_hash *h, const void *key, uint32_t hv,
 		STAT_INC(h, full);
 		return -ENOSPC;
 	}
-	b2 = hash_alt(b1, sig, mask);
+	b1 = hash_bucket_idx(hv, h->nb_buckets);
+	b2 = hash_alt(b1, sig, h->nb_buckets);
 	if ((fm = bucket_free(&h->buckets[b1])) != 0) {
 		bkt = b1;
 		slot = (unsigned)__builtin_ctz(fm);
@@ -292,7 +336,7 @@ sl_hash_add_with_hash(struct sl_hash *h, const void *key, uint32_t hv,
 	rec_write(h, idx, key, value);
 	/* in the alternative bucket: count it in the primary one first */
 	if (bkt != b1)
-		HASH_STORE(&h->buckets[b1].ovf, h->buckets[b1].ovf + 1);
+		ovf_add(&h->buckets[b1], sig);
 	in_alt_set(&h->buckets[bkt], slot, bkt != b1);
 	HASH_STORE(&h->buckets[bkt].idx[slot], idx);
 	sig_set(&h->buckets[bkt], slot, sig);
@@ -321,17 +365,19 @@ sl_hash_del_with_hash(struct sl_hash *h, const void *key, uint32_t hv)
 	if (!find_entry(h, key, hv, &bkt, &slot))
 		return -ENOENT;
 	b = &h->buckets[bkt];
+	seq_begin(h);
 	ver_begin(b);
 	sig_set(b, slot, HASH_SIG_EMPTY);
 	ver_end(b);
 	if (in_alt_get(b, slot)) {
 		/* gone from its alternative bucket: uncount it */
-		struct hash_bucket *p = &h->buckets[hash_alt(bkt, hash_sig(hv),
-							     h->bucket_mask)];
+		struct hash_bucket *p =
+			&h->buckets[hash_alt(bkt, hash_sig(hv), h->nb_buckets)];
 
-		HASH_STORE_REL(&p->ovf, p->ovf - 1);
+		ovf_remove(p);
 		in_alt_set(b, slot, false);
 	}
+	seq_end(h);
 	h->free_idx[h->nfree++] = HASH_LOAD(&b->idx[slot]);
 	HASH_STORE(&h->count, h->count - 1);
 	STAT_INC(h, dels);
@@ -362,7 +408,7 @@ sl_hash_iterate(const struct sl_hash *h, uint32_t *pos, const void **key,
 
 	if (h == NULL || pos == NULL || key == NULL)
 		return -EINVAL;
-	end = (h->bucket_mask + 1) * SL_HASH_BUCKET_ENTRIES;
+	end = h->nb_buckets * SL_HASH_BUCKET_ENTRIES;
 	for (p = *pos; p < end; p++) {
 		const struct hash_bucket *b =
 			&h->buckets[p / SL_HASH_BUCKET_ENTRIES];
@@ -425,7 +471,8 @@ sl_hash_reset(struct sl_hash *h)
 
 	if (h == NULL)
 		return;
-	for (i = 0; i <= h->bucket_mask; i++) {
+	seq_begin(h);
+	for (i = 0; i < h->nb_buckets; i++) {
 		struct hash_bucket *b = &h->buckets[i];
 
 		if (bucket_free(b) == 0xff)
@@ -435,12 +482,14 @@ sl_hash_reset(struct sl_hash *h)
 		HASH_STORE(&b->sig[1], 0);
 		ver_end(b);
 	}
-	for (i = 0; i <= h->bucket_mask; i++) {
+	for (i = 0; i < h->nb_buckets; i++) {
 		struct hash_bucket *b = &h->buckets[i];
 
 		HASH_STORE(&b->ovf, 0);
+		HASH_STORE(&b->ovf_bits, 0);
 		b->in_alt = 0;
 	}
+	seq_end(h);
 	free_list_fill(h);
 	HASH_STORE(&h->count, 0);
 }
@@ -460,11 +509,15 @@ sl_hash_create(const char *name, uint32_t entries, uint32_t key_len)
 		err = -EINVAL;
 		goto fail;
 	}
-	/* enough buckets for entries at HASH_LOAD_NUM/DEN load, at least 2 */
+	/*
+	 * enough buckets for entries at HASH_LOAD_NUM/DEN load, an even
+	 * number (see hash_alt()), at least 2; not rounded up to a power of
+	 * two: a table twice as large as needed costs misses in the caches
+	 */
 	want = ((uint64_t)entries * HASH_LOAD_DEN +
 		(uint64_t)SL_HASH_BUCKET_ENTRIES * HASH_LOAD_NUM - 1) /
 	       ((uint64_t)SL_HASH_BUCKET_ENTRIES * HASH_LOAD_NUM);
-	nb = sl_align32pow2((uint32_t)SL_MAX(want, (uint64_t)2));
+	nb = (uint32_t)SL_MAX(sl_align_ceil(want, 2), (uint64_t)2);
 
 	h = sl_zmalloc(sizeof(*h));
 	if (h == NULL) {
@@ -472,7 +525,7 @@ sl_hash_create(const char *name, uint32_t entries, uint32_t key_len)
 		goto fail;
 	}
 	snprintf(h->name, sizeof(h->name), "%s", name);
-	h->bucket_mask = nb - 1;
+	h->nb_buckets = nb;
 	h->key_len = key_len;
 	h->rec_size = hash_rec_size(key_len);
 	h->entries = entries;

@@ -3,7 +3,8 @@
  * adds, updates, deletes, lookups and bulk lookups checked operation by
  * operation against a reference (a presence/value array indexed by key
  * number) for several key lengths at >= 90 % of capacity, iteration,
- * ENOSPC (full key store, and keys that all share two buckets), hash
+ * ENOSPC (full key store, and keys that all share two buckets), the
+ * bucket functions (primary bucket, alternative bucket), hash
  * variants, and a concurrent run of one writer and two lock-free readers.
  *
  * Random runs are seeded; the seed is printed and can be set with
@@ -23,6 +24,8 @@
 #include <cmocka.h>
 
 #include <sluice/sl_hash.h>
+
+#include "hash_private.h" /* the buckets of a hash */
 
 static uint64_t seed;
 
@@ -505,8 +508,60 @@ test_enospc_full(void **state)
 /*
  * Keys that share one hash have the same two buckets: exactly two buckets'
  * worth of them fit, whatever else is in the table, and the other keys
- * there are moved away to make room.
+ * there are moved away to make room. (No other key may have the same two
+ * buckets: it could not be moved away. Random keys that would are left
+ * out.)
  */
+/*
+ * The bucket functions, for even bucket counts that are and are not powers
+ * of two: a hash's primary bucket is in range and every bucket is used; a
+ * signature's alternative bucket is in range, never the bucket itself, and
+ * leads back (an involution), for every signature.
+ */
+static void
+test_bucket_functions(void **state)
+{
+	static const uint32_t counts[] = {2, 4, 6, 10, 1000, 1024, 145636};
+	static uint8_t seen[1000];
+	uint64_t rs = seed ^ 0xb0c4e7;
+	uint32_t c, i, b, a, nb, used = 0;
+	unsigned sig;
+
+	(void)state;
+	for (c = 0; c < SL_DIM(counts); c++) {
+		nb = counts[c];
+		for (sig = 1; sig <= 0xffff; sig++) {
+			/* every bucket of the small counts, some of the others
+			 */
+			b = nb <= 16 ? sig % nb : (uint32_t)(rnd(&rs) % nb);
+			a = hash_alt(b, (uint16_t)sig, nb);
+			assert_true(a < nb);
+			assert_true(a != b);
+			assert_int_equal(hash_alt(a, (uint16_t)sig, nb), b);
+		}
+		for (i = 0; i < 4096; i++)
+			assert_true(hash_bucket_idx((uint32_t)rnd(&rs), nb) <
+				    nb);
+		assert_int_equal(hash_bucket_idx(UINT32_MAX, nb), nb - 1);
+	}
+	for (i = 0; i < 100000; i++)
+		seen[hash_bucket_idx((uint32_t)rnd(&rs), 1000)] = 1;
+	for (i = 0; i < SL_DIM(seen); i++)
+		used += seen[i];
+	assert_int_equal(used, SL_DIM(seen));
+}
+
+static bool
+same_buckets(const struct sl_hash *h, uint32_t hv1, uint32_t hv2)
+{
+	uint32_t p1 = hash_bucket_idx(hv1, h->nb_buckets);
+	uint32_t p2 = hash_bucket_idx(hv2, h->nb_buckets);
+	uint32_t a1 = hash_alt(p1, hash_sig(hv1), h->nb_buckets);
+	uint32_t a2 = hash_alt(p2, hash_sig(hv2), h->nb_buckets);
+
+	return (p1 == p2 && a1 == a2) || (p1 == a2 && a1 == p2);
+}
+
 static void
 test_enospc_same_buckets(void **state)
 {
@@ -524,8 +579,9 @@ test_enospc_same_buckets(void **state)
 	/* 85 % full of other keys (bit 63 clear) */
 	for (i = 0; i < others; i++) {
 		k = rnd(&rs) & ~(UINT64_C(1) << 63);
-		if (sl_hash_add(h, &k, k) != 0)
-			i--; /* a repeated random key: update */
+		if (same_buckets(h, sl_hash_hash(h, &k), hv) ||
+		    sl_hash_add(h, &k, k) != 0)
+			i--; /* left out, or a repeated random key: update */
 	}
 	for (i = 0; i < SL_DIM(same); i++) {
 		same[i] = (UINT64_C(1) << 63) | i;
@@ -559,6 +615,10 @@ test_enospc_same_buckets(void **state)
 	rs = seed ^ 0xc0111de;
 	for (i = 0; i < others; i++) {
 		k = rnd(&rs) & ~(UINT64_C(1) << 63);
+		if (same_buckets(h, sl_hash_hash(h, &k), hv)) {
+			i--; /* left out */
+			continue;
+		}
 		assert_int_equal(sl_hash_lookup(h, &k, &v), 0);
 		assert_true(v == k);
 	}
@@ -605,6 +665,58 @@ test_with_hash(void **state)
 	}
 	free(ks.bytes);
 	sl_hash_free(h);
+}
+
+/*
+ * A bulk lookup that finds the table's seq odd (as while the writer removes
+ * an entry) or moved takes the path that checks each bucket's version: the
+ * same answers, for a specialised and the generic key length, with keys in
+ * both their buckets (a nearly full table) and half the keys absent.
+ */
+static void
+test_bulk_checked(void **state)
+{
+	static const uint32_t lens[] = {8, 13};
+	uint64_t rs = seed ^ 0xc4ec, vals[64], ref_vals[64], mask, ref_mask;
+	const void *keys[64];
+	struct sl_hash_stats st;
+	struct keyset ks;
+	uint32_t li, i, off, cap = 1000;
+
+	(void)state;
+	for (li = 0; li < SL_DIM(lens); li++) {
+		struct sl_hash *h = sl_hash_create("checked", cap, lens[li]);
+
+		assert_non_null(h);
+		keyset_make(&ks, lens[li], 2 * cap, &rs);
+		for (i = 0; i < cap; i++)
+			assert_int_equal(sl_hash_add(h, key_at(&ks, 2 * i), i),
+					 0);
+		assert_int_equal(sl_hash_stats_get(h, &st), 0);
+		assert_true(st.moves > 0); /* keys live in both buckets */
+		for (off = 0; off + 64 <= ks.n; off += 64) {
+			for (i = 0; i < 64; i++)
+				keys[i] = key_at(&ks, off + i);
+			assert_int_equal(sl_hash_lookup_bulk(h, keys, 64,
+							     &ref_mask,
+							     ref_vals),
+					 32);
+			h->seq++; /* a removal in progress */
+			assert_int_equal(
+				sl_hash_lookup_bulk(h, keys, 64, &mask, vals),
+				32);
+			h->seq++;
+			assert_true(mask == ref_mask);
+			for (i = 0; i < 64; i++) {
+				assert_int_equal(mask >> i & 1, (i + 1) % 2);
+				if (mask >> i & 1)
+					assert_int_equal(vals[i],
+							 (off + i) / 2);
+			}
+		}
+		free(ks.bytes);
+		sl_hash_free(h);
+	}
 }
 
 /* ---- one writer, lock-free readers ------------------------------------- */
@@ -811,8 +923,10 @@ main(void)
 		cmocka_unit_test(test_basic),
 		cmocka_unit_test(test_reference),
 		cmocka_unit_test(test_enospc_full),
+		cmocka_unit_test(test_bucket_functions),
 		cmocka_unit_test(test_enospc_same_buckets),
 		cmocka_unit_test(test_with_hash),
+		cmocka_unit_test(test_bulk_checked),
 		cmocka_unit_test(test_concurrent),
 	};
 
