@@ -430,6 +430,9 @@ bench_report_write_json(const struct bench_report *r, const char *path)
 		json_num(f, row->peer);
 		fputs(", \"peer_name\": ", f);
 		json_str(f, row->peer_name);
+		fputs(", \"better\": ", f);
+		json_str(f, row->dir == BENCH_LOWER_IS_BETTER ? "lower"
+							      : "higher");
 		fputs(", \"speedup\": ", f);
 		json_num(f, bench_row_speedup(row));
 		fputs(",\n   \"sluice_reps\": [", f);

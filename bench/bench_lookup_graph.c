@@ -23,7 +23,15 @@
  *   side gets a lucky or unlucky placement of its copies (struct bpool);
  * - a repetition alternates short chunks of walks of each side (ABBA) and
  *   keeps each side's median chunk; the median of the repetitions is
- *   reported;
+ *   reported; repetitions are the outer loop, so that each row's are
+ *   spread over the whole run: on this shared machine a state that slows
+ *   one side's code more than the other's (the host's) lasts seconds, and
+ *   a row measured within one such spell was a draw of that state;
+ * - each repetition builds both sides' graphs afresh: where the heap puts
+ *   a graph's buffers can slow a side's walk by up to half for as long as
+ *   that graph lives (either side; the same graph gives the same figure
+ *   rep after rep), so one graph per process made a row a draw of one
+ *   layout; a new graph per repetition samples several;
  * - after each row every object's fields are summed and checked against
  *   the number of walks: a side that lost or repeated an object gets NAN.
  *
@@ -44,6 +52,7 @@
 #include <rte_errno.h>
 #include <rte_graph.h>
 #include <rte_graph_worker.h>
+#include <rte_malloc.h>
 #include <rte_version.h>
 
 #include "sluice/sl_graph.h"
@@ -55,9 +64,15 @@
 
 #define BURST_MAX 256u
 #define POOL_OBJS BURST_MAX /* objects per side: one burst */
-/* The free objects' array moves by 64 bytes per walk over one page. */
-#define POOL_ROT_SLOTS (4096u / sizeof(void *))
+/* The free objects' array moves by 64 bytes per walk (struct bpool). */
 #define POOL_ROT_STEP (64u / sizeof(void *))
+/*
+ * Places of the free objects' array: a prime number of them (61 lines, most
+ * of a page), coprime with the number of buffers a chain's stream moves
+ * cycle through (4 to 6): every buffer meets every place.
+ */
+#define POOL_ROT_PLACES 61u
+#define POOL_ROT_SLOTS (POOL_ROT_PLACES * POOL_ROT_STEP)
 #define WORKERS_MAX 5u
 
 /*
@@ -86,10 +101,14 @@ SL_STATIC_ASSERT(sizeof(struct bobj) == 64, "one object per cache line");
 /*
  * A side's free objects: one burst, which the source takes whole and the
  * sink gives back. The sink writes it 64 bytes further than the source
- * read it, going round one page: where the copies' source and destination
- * sit relative to each other changes their cost (4K aliasing), and a fixed
- * place would let the heap layout favour one side. Rotating gives both
- * sides every placement.
+ * read it, going round most of a page: where the copies' source and
+ * destination sit relative to each other changes their cost (4K
+ * aliasing), and a fixed place would let the heap layout favour one side.
+ * Rotating gives both sides every placement, provided the number of
+ * places is coprime with the number of node buffers the stream moves
+ * rotate: with 64 places and a 3-worker chain (4 buffers), each buffer
+ * met only 16 of them, and the row swung with where the heap had put the
+ * buffers.
  */
 struct bpool {
 	void *slots[POOL_ROT_SLOTS + POOL_OBJS];
@@ -274,6 +293,7 @@ struct bench {
 	uint64_t pkts;
 	struct sl_graph *sg[WORKERS_MAX + 1]; /* by chain length */
 	struct rte_graph *rg[WORKERS_MAX + 1];
+	void *pad_sl, *pad_rte; /* see graphs_create() */
 	unsigned failures;
 };
 
@@ -349,74 +369,20 @@ pool_check(const struct bpool *p, unsigned len, uint64_t walks)
 	return true;
 }
 
+/*
+ * Build the chain of len workers on both sides, each after a block of a
+ * size that changes with the repetition (0 to 63 cache lines, the same for
+ * both sides): where a graph's buffers and nodes fall in their pages moves
+ * its walk by up to half (cache sets, 4K aliasing), and without the block
+ * every graph of a process would reuse the same places.
+ */
 static void
-fill_nan(double *v, unsigned n)
+graphs_create(struct bench *b, unsigned len, unsigned rep)
 {
-	unsigned i;
+	size_t pad = (size_t)((rep * 37u + len) % 64u + 1u) * 64u;
 
-	for (i = 0; i < n; i++)
-		v[i] = NAN;
-}
-
-static void
-row(struct bench *b, unsigned len, unsigned burst, int x1)
-{
-	double s[BENCH_MAX_REPS], p[BENCH_MAX_REPS];
-	double cs[CHUNKS], cp[CHUNKS];
-	unsigned reps = b->opts.reps, i, c, k;
-	uint64_t walks = b->pkts / burst / CHUNKS + 1, warm = walks * 4;
-	uint64_t sl_walks = 0, rte_walks = 0;
-	struct sl_graph *sg = b->sg[len];
-	struct rte_graph *rg = b->rg[len];
-	char name[BENCH_CASE_LEN];
-
-	snprintf(name, sizeof(name), "graph walk %u nodes%s, burst %u", len,
-		 x1 ? " x1 enqueue" : "", burst);
-	fill_nan(s, reps);
-	fill_nan(p, reps);
-	if (sg == NULL || rg == NULL) {
-		fail(b, name, "a graph is missing");
-		goto report;
-	}
-	bench_burst = burst;
-	bench_x1 = x1;
-	pool_fill(&pool_sl, burst);
-	pool_fill(&pool_rte, burst);
-	for (i = 0; i < reps; i++) {
-		(void)run_sl(sg, warm);
-		(void)run_rte(rg, warm);
-		sl_walks += warm;
-		rte_walks += warm;
-		/* short chunks, alternating sides (ABBA), medians per side */
-		for (c = 0; c < CHUNKS; c++) {
-			for (k = 0; k < 2; k++) {
-				if ((k == 0) == ((c + i) % 2 == 0))
-					cs[c] = run_sl(sg, walks);
-				else
-					cp[c] = run_rte(rg, walks);
-			}
-		}
-		sl_walks += CHUNKS * walks;
-		rte_walks += CHUNKS * walks;
-		s[i] = bench_median(cs, CHUNKS);
-		p[i] = bench_median(cp, CHUNKS);
-	}
-	if (!pool_check(&pool_sl, len, sl_walks + rte_walks) ||
-	    !pool_slots_ok(&pool_rte)) {
-		fail(b, name, "a side lost or repeated objects");
-		fill_nan(s, reps);
-		fill_nan(p, reps);
-	}
-report:
-	if (bench_report_add(&b->report, name, "cycles/pkt",
-			     BENCH_LOWER_IS_BETTER, "rte_graph", s, p,
-			     reps) < 0)
-		fail(b, name, "out of memory");
-}
-
-static void
-graphs_create(struct bench *b)
-{
+	b->pad_sl = malloc(pad);
+	b->pad_rte = rte_malloc(NULL, pad, 0);
 	char pat[16], gname[32];
 	const char *pats[1] = {pat};
 	struct rte_graph_param prm = {
@@ -424,44 +390,101 @@ graphs_create(struct bench *b)
 		.nb_node_patterns = 1,
 		.node_patterns = pats,
 	};
-	unsigned len;
 
-	for (len = 3; len <= WORKERS_MAX; len++) {
-		snprintf(pat, sizeof(pat), "sl%u_*", len);
-		snprintf(gname, sizeof(gname), "bench-sl%u", len);
-		b->sg[len] = sl_graph_create(gname, pats, 1);
-		if (b->sg[len] == NULL)
-			fail(b, "sl_graph_create", sl_graph_last_error());
-		snprintf(pat, sizeof(pat), "rte%u_*", len);
-		snprintf(gname, sizeof(gname), "bench-rte%u", len);
-		if (rte_graph_create(gname, &prm) == RTE_GRAPH_ID_INVALID) {
-			fail(b, "rte_graph_create", rte_strerror(rte_errno));
-			continue;
-		}
-		b->rg[len] = rte_graph_lookup(gname);
-		if (b->rg[len] == NULL)
-			fail(b, "rte_graph_lookup", rte_strerror(rte_errno));
+	snprintf(pat, sizeof(pat), "sl%u_*", len);
+	snprintf(gname, sizeof(gname), "bench-sl%u", len);
+	b->sg[len] = sl_graph_create(gname, pats, 1);
+	if (b->sg[len] == NULL)
+		fail(b, "sl_graph_create", sl_graph_last_error());
+	snprintf(pat, sizeof(pat), "rte%u_*", len);
+	snprintf(gname, sizeof(gname), "bench-rte%u", len);
+	b->rg[len] = NULL;
+	if (rte_graph_create(gname, &prm) == RTE_GRAPH_ID_INVALID) {
+		fail(b, "rte_graph_create", rte_strerror(rte_errno));
+		return;
 	}
+	b->rg[len] = rte_graph_lookup(gname);
+	if (b->rg[len] == NULL)
+		fail(b, "rte_graph_lookup", rte_strerror(rte_errno));
 }
 
 static void
-graphs_destroy(struct bench *b)
+graphs_destroy(struct bench *b, unsigned len)
 {
-	unsigned len;
+	free(b->pad_sl);
+	rte_free(b->pad_rte);
+	b->pad_sl = b->pad_rte = NULL;
+	sl_graph_destroy(b->sg[len]);
+	b->sg[len] = NULL;
+	if (b->rg[len] != NULL)
+		(void)rte_graph_destroy(rte_graph_from_name(b->rg[len]->name));
+	b->rg[len] = NULL;
+}
 
-	for (len = 3; len <= WORKERS_MAX; len++) {
-		sl_graph_destroy(b->sg[len]);
-		if (b->rg[len] != NULL)
-			(void)rte_graph_destroy(
-				rte_graph_from_name(b->rg[len]->name));
+/* A row: a chain, a burst, stream moves or x1; its repetitions. */
+struct row {
+	unsigned len, burst;
+	int x1;
+	double s[BENCH_MAX_REPS], p[BENCH_MAX_REPS];
+};
+
+/*
+ * One repetition of a row on fresh graphs: short chunks of walks
+ * alternating sides (ABBA), each side's median chunk; NAN for both when a
+ * graph is missing or a side lost or repeated objects.
+ */
+static void
+row_rep(struct bench *b, struct row *r, unsigned i)
+{
+	double cs[CHUNKS], cp[CHUNKS];
+	uint64_t walks = b->pkts / r->burst / CHUNKS + 1, warm = walks * 4;
+	uint64_t all = 2 * (warm + CHUNKS * walks);
+	struct sl_graph *sg;
+	struct rte_graph *rg;
+	unsigned c, k;
+
+	r->s[i] = r->p[i] = NAN;
+	bench_burst = r->burst;
+	bench_x1 = r->x1;
+	pool_fill(&pool_sl, r->burst);
+	pool_fill(&pool_rte, r->burst);
+	graphs_create(b, r->len, i);
+	sg = b->sg[r->len];
+	rg = b->rg[r->len];
+	if (sg == NULL || rg == NULL) {
+		fail(b, "graph walk", "a graph is missing");
+		graphs_destroy(b, r->len);
+		return;
 	}
+	(void)run_sl(sg, warm);
+	(void)run_rte(rg, warm);
+	for (c = 0; c < CHUNKS; c++)
+		for (k = 0; k < 2; k++) {
+			if ((k == 0) == ((c + i) % 2 == 0))
+				cs[c] = run_sl(sg, walks);
+			else
+				cp[c] = run_rte(rg, walks);
+		}
+	graphs_destroy(b, r->len);
+	if (!pool_check(&pool_sl, r->len, all) || !pool_slots_ok(&pool_rte)) {
+		fail(b, "graph walk", "a side lost or repeated objects");
+		return;
+	}
+	r->s[i] = bench_median(cs, CHUNKS);
+	r->p[i] = bench_median(cp, CHUNKS);
 }
 
 int
 main(int argc, char **argv)
 {
 	static struct bench b;
-	char lcores[16];
+	static struct row rows[] = {
+		{.len = 3, .burst = 256},	   {.len = 4, .burst = 256},
+		{.len = 5, .burst = 256},	   {.len = 4, .burst = 32},
+		{.len = 4, .burst = 256, .x1 = 1},
+	};
+	char lcores[16], name[BENCH_CASE_LEN];
+	unsigned i, r;
 	struct bench_eal eal;
 	int err;
 
@@ -489,7 +512,6 @@ main(int argc, char **argv)
 	/* both sides walk the same objects: where the heap put them cannot
 	 * favour one side */
 	pool_rte.mem = pool_sl.mem;
-	graphs_create(&b);
 
 	bench_report_init(&b.report, "lookup-graph");
 	bench_report_note_num(&b.report, "reps", b.opts.reps);
@@ -509,13 +531,20 @@ main(int argc, char **argv)
 	       b.opts.quick ? " (quick)" : "", (double)sl_tsc_hz() / 1e9);
 	fflush(stdout);
 
-	row(&b, 3, 256, 0);
-	row(&b, 4, 256, 0);
-	row(&b, 5, 256, 0);
-	row(&b, 4, 32, 0);
-	row(&b, 4, 256, 1);
+	/* repetitions outermost: each row's spread over the whole run */
+	for (i = 0; i < b.opts.reps; i++)
+		for (r = 0; r < SL_DIM(rows); r++)
+			row_rep(&b, &rows[r], i);
+	for (r = 0; r < SL_DIM(rows); r++) {
+		snprintf(name, sizeof(name), "graph walk %u nodes%s, burst %u",
+			 rows[r].len, rows[r].x1 ? " x1 enqueue" : "",
+			 rows[r].burst);
+		if (bench_report_add(&b.report, name, "cycles/pkt",
+				     BENCH_LOWER_IS_BETTER, "rte_graph",
+				     rows[r].s, rows[r].p, b.opts.reps) < 0)
+			fail(&b, name, "out of memory");
+	}
 
-	graphs_destroy(&b);
 	free(pool_sl.mem);
 	bench_eal_stop(&eal, prog);
 

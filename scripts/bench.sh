@@ -57,7 +57,11 @@ run_group() {
 		return "$rc"
 	fi
 	if [ "$g" = lookup ]; then
-		# three executables (FIB, hash, graph walk), one result file
+		# three executables (FIB, hash, graph walk), one result file.
+		# The graph walk runs in BENCH_GRAPH_PROCS processes whose
+		# repetitions merge.py pools: on a shared machine a whole
+		# process can land in a state that slows one side (see
+		# docs/performance.md).
 		mkdir -p bench/results
 		echo "=== bench-$g"
 		parts=()
@@ -67,8 +71,12 @@ run_group() {
 				echo "bench: $exe was not built (is libdpdk-dev installed and -Dbench=true?)" >&2
 				return 1
 			fi
-			"$exe" --out "bench/results/lookup-$p.json"
-			parts+=("bench/results/lookup-$p.json")
+			procs=1
+			[ "$p" = graph ] && procs="${BENCH_GRAPH_PROCS:-3}"
+			for k in $(seq 1 "$procs"); do
+				"$exe" --out "bench/results/lookup-$p-$k.json"
+				parts+=("bench/results/lookup-$p-$k.json")
+			done
 		done
 		python3 bench/merge.py lookup bench/results/lookup.json "${parts[@]}"
 		rm -f "${parts[@]}"
