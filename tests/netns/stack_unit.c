@@ -264,7 +264,7 @@ rig_setup(void **state)
 {
 	struct sl_mbuf_pool_cfg pc = {
 		.name = "stack-unit",
-		.n = 1024,
+		.n = 2048, /* a full channel (SL_CHNL_RX_DEPTH) and more */
 		.frame_size = 2048,
 	};
 	struct sl_nlm_link l = {.mtu = 1500, .admin_up = true, .oper_up = true};
@@ -738,6 +738,47 @@ test_chnl_echo(void **state)
 	chnl_close(g, ch);
 }
 
+/*
+ * A channel nobody reads holds SL_CHNL_RX_DEPTH datagrams: the ones after
+ * are dropped and counted (the thread's chnl_full, the channel's rx_full),
+ * and every queued one is still there, in arrival order.
+ */
+static void
+test_chnl_full(void **state)
+{
+	const unsigned extra = 40, total = SL_CHNL_RX_DEPTH + extra;
+	struct rig *g = *state;
+	uint64_t d[SL_CNET_DROP_MAX];
+	struct sl_chnl_addr from[64];
+	struct sl_chnl_stats st;
+	struct sl_mbuf *pkts[64];
+	struct sl_chnl *ch;
+	unsigned i, n, got = 0;
+
+	ch = sl_chnl_open(g->c, "udp4-listen:7", NULL, NULL);
+	assert_non_null(ch);
+	for (i = 0; i < total; i++) {
+		send_udp_c1(g, 0xc6120101, (uint16_t)(1000 + i), 7, 20, 0);
+		if (i % 32 == 31)
+			sl_cnet_thread_poll(g->t);
+	}
+	sl_cnet_thread_poll(g->t);
+	assert_int_equal(sl_cnet_thread_drops(g->t, d), 0);
+	assert_int_equal(d[SL_CNET_DROP_CHNL_FULL], extra);
+	assert_int_equal(sl_chnl_stats_get(ch, &st), 0);
+	assert_int_equal(st.rx_pkts, SL_CHNL_RX_DEPTH);
+	assert_int_equal(st.rx_full, extra);
+	while ((n = sl_chnl_recvfrom(ch, pkts, from, SL_DIM(pkts))) > 0) {
+		for (i = 0; i < n; i++) {
+			assert_int_equal(from[i].port, 1000 + got + i);
+			sl_mbuf_free(pkts[i]);
+		}
+		got += n;
+	}
+	assert_int_equal(got, SL_CHNL_RX_DEPTH);
+	chnl_close(g, ch);
+}
+
 static void
 test_chnl_paths(void **state)
 {
@@ -894,6 +935,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_chnl_open_errors,
 						rig_setup, rig_teardown),
 		cmocka_unit_test_setup_teardown(test_chnl_echo, rig_setup,
+						rig_teardown),
+		cmocka_unit_test_setup_teardown(test_chnl_full, rig_setup,
 						rig_teardown),
 		cmocka_unit_test_setup_teardown(test_chnl_paths, rig_setup,
 						rig_teardown),
