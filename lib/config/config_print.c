@@ -85,7 +85,7 @@ umem_build(struct pbuild *pb, const struct sl_config_umem *u)
 	add_int(pb, o, "rxdesc", u->rxdesc / CFG_KILO);
 	add_int(pb, o, "txdesc", u->txdesc / CFG_KILO);
 	add_int(pb, o, "cache", u->cache);
-	add(pb, o, "shared_umem", json_object_new_boolean(u->shared_umem));
+	add_bool(pb, o, "shared_umem", u->shared_umem);
 	add_str(pb, o, "description", u->desc);
 	return o;
 }
@@ -119,7 +119,7 @@ xdp_build(struct pbuild *pb, const struct sl_config_lport *lp,
 	  struct json_object *o)
 {
 	if (lp->busy_poll >= 0)
-		add(pb, o, "busy_poll", json_object_new_boolean(lp->busy_poll));
+		add_bool(pb, o, "busy_poll", lp->busy_poll);
 	if (lp->busy_timeout != 0)
 		add_int(pb, o, "busy_timeout", lp->busy_timeout);
 	if (lp->busy_budget != 0)

@@ -321,66 +321,50 @@ bulk_tmpl(const struct sl_hash *h, const void *const *keys,
 }
 
 /*
- * Instances for key lengths known at compile time: a bulk runs unchecked,
- * and checked (out of line) when the table changed meanwhile.
+ * Instances: NAME, and the key length LEN, a constant for the lengths known
+ * at compile time (the hash and the compare unroll), the table's for any
+ * other. A bulk runs unchecked, and checked (out of line) when the table
+ * changed meanwhile.
  */
-#define HASH_LOOKUP_INSTANCE(L)                                                \
-	static int lookup_k##L(const struct sl_hash *h, const void *key,       \
-			       uint32_t hv, uint64_t *value)                   \
+#define HASH_LOOKUP_INSTANCE(NAME, LEN)                                        \
+	static int lookup_##NAME(const struct sl_hash *h, const void *key,     \
+				 uint32_t hv, uint64_t *value)                 \
 	{                                                                      \
-		return lookup_tmpl(h, key, hv, value, L);                      \
+		return lookup_tmpl(h, key, hv, value, LEN);                    \
 	}                                                                      \
-	static __attribute__((noinline)) int bulk_checked_k##L(                \
+	static __attribute__((noinline)) int bulk_checked_##NAME(              \
 		const struct sl_hash *h, const void *const *keys,              \
 		const uint32_t *hashes, unsigned n, uint64_t *hit_mask,        \
 		uint64_t *values)                                              \
 	{                                                                      \
-		return bulk_tmpl(h, keys, hashes, n, hit_mask, values, L,      \
+		return bulk_tmpl(h, keys, hashes, n, hit_mask, values, LEN,    \
 				 true);                                        \
 	}                                                                      \
-	static int bulk_k##L(const struct sl_hash *h, const void *const *keys, \
-			     const uint32_t *hashes, unsigned n,               \
-			     uint64_t *hit_mask, uint64_t *values)             \
+	static int bulk_##NAME(const struct sl_hash *h,                        \
+			       const void *const *keys,                        \
+			       const uint32_t *hashes, unsigned n,             \
+			       uint64_t *hit_mask, uint64_t *values)           \
 	{                                                                      \
-		int r = bulk_tmpl(h, keys, hashes, n, hit_mask, values, L,     \
+		int r = bulk_tmpl(h, keys, hashes, n, hit_mask, values, LEN,   \
 				  false);                                      \
                                                                                \
-		return likely(r >= 0) ? r                                      \
-				      : bulk_checked_k##L(h, keys, hashes, n,  \
-							  hit_mask, values);   \
+		return likely(r >= 0)                                          \
+			       ? r                                             \
+			       : bulk_checked_##NAME(h, keys, hashes, n,       \
+						     hit_mask, values);        \
 	}
 
-HASH_LOOKUP_INSTANCE(4)
-HASH_LOOKUP_INSTANCE(8)
-HASH_LOOKUP_INSTANCE(12)
-HASH_LOOKUP_INSTANCE(16)
-HASH_LOOKUP_INSTANCE(20)
-HASH_LOOKUP_INSTANCE(24)
-HASH_LOOKUP_INSTANCE(32)
-HASH_LOOKUP_INSTANCE(40)
-HASH_LOOKUP_INSTANCE(48)
-HASH_LOOKUP_INSTANCE(64)
-
-/* Any other length: read from the table. */
-static int
-lookup_generic(const struct sl_hash *h, const void *key, uint32_t hv,
-	       uint64_t *value)
-{
-	return lookup_tmpl(h, key, hv, value, h->key_len);
-}
-
-static int
-bulk_generic(const struct sl_hash *h, const void *const *keys,
-	     const uint32_t *hashes, unsigned n, uint64_t *hit_mask,
-	     uint64_t *values)
-{
-	int r = bulk_tmpl(h, keys, hashes, n, hit_mask, values, h->key_len,
-			  false);
-
-	return likely(r >= 0) ? r
-			      : bulk_tmpl(h, keys, hashes, n, hit_mask, values,
-					  h->key_len, true);
-}
+HASH_LOOKUP_INSTANCE(k4, 4)
+HASH_LOOKUP_INSTANCE(k8, 8)
+HASH_LOOKUP_INSTANCE(k12, 12)
+HASH_LOOKUP_INSTANCE(k16, 16)
+HASH_LOOKUP_INSTANCE(k20, 20)
+HASH_LOOKUP_INSTANCE(k24, 24)
+HASH_LOOKUP_INSTANCE(k32, 32)
+HASH_LOOKUP_INSTANCE(k40, 40)
+HASH_LOOKUP_INSTANCE(k48, 48)
+HASH_LOOKUP_INSTANCE(k64, 64)
+HASH_LOOKUP_INSTANCE(generic, h->key_len)
 
 void
 hash_lookup_select(struct sl_hash *h)

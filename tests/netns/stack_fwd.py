@@ -64,11 +64,10 @@ topo = slnet.Topo("slst-%d" % os.getpid())
 TMP = tempfile.mkdtemp(prefix="slst-")
 MAC_C1, MAC_R0, MAC_R1, MAC_C2 = (slnet.mac(i) for i in (1, 2, 3, 4))
 
-# The receiver of the route-timing probes, run in c2: one line per
-# datagram with the monotonic time it arrived.
 # A UDP server run in a namespace: ADDR PORT SECONDS MODE; MODE "log"
 # prints the monotonic arrival time of each datagram (after a "ready"
-# line), "echo" sends each back to its sender.
+# line), the receiver of the route-timing probes; "echo" sends each back
+# to its sender, the kernel's echo behind the punt device.
 UDP_SERVER = r"""
 import socket, sys, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
